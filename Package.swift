@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// convd: watch folders and run convolution filter chains or a CNN classifier on every PNG.
+// Layout and dependency direction: DESIGN.md §1 (convd → ConvdImage → ConvdCore → C shims).
+import PackageDescription
+
+let package = Package(
+    name: "convd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "convd", targets: ["convd"]),
+        .library(name: "ConvdCore", targets: ["ConvdCore"]),
+        .library(name: "ConvdImage", targets: ["ConvdImage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libpng's classic API behind a C shim that keeps every setjmp/longjmp inside C.
+        .target(
+            name: "CPNG",
+            path: "Sources/CPNG",
+            linkerSettings: [.linkedLibrary("png16")]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // The direct-correlation inner loops, compiled per instruction set and chosen at run time.
+        .target(
+            name: "CConvKernels",
+            path: "Sources/CConvKernels"
+        ),
+        .target(
+            name: "ConvdCore",
+            dependencies: ["COpenBLAS", "CConvKernels"]
+        ),
+        .target(
+            name: "ConvdImage",
+            dependencies: ["ConvdCore", "CPNG"]
+        ),
+        .executableTarget(
+            name: "convd",
+            dependencies: [
+                "ConvdCore", "ConvdImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ConvdTestSupport",
+            dependencies: ["ConvdCore", "ConvdImage", "CPNG"]
+        ),
+        .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
+        .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

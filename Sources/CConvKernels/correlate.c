@@ -1,0 +1,62 @@
+// correlate.c: three builds of the same loop (correlate_body.inc) and the run-time choice.
+#include "cconvkernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FN_NAME correlate_avx512
+#define FN_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define VW 16
+#include "correlate_body.inc"
+#undef FN_NAME
+#undef FN_TARGET
+#undef VW
+
+#define FN_NAME correlate_avx2
+#define FN_TARGET __attribute__((target("avx2,fma")))
+#define VW 8
+#include "correlate_body.inc"
+#undef FN_NAME
+#undef FN_TARGET
+#undef VW
+#endif
+
+#define FN_NAME correlate_generic
+#define FN_TARGET
+#define VW 4
+#include "correlate_body.inc"
+#undef FN_NAME
+#undef FN_TARGET
+#undef VW
+
+typedef void (*correlate_fn)(const float *, ptrdiff_t, float *, ptrdiff_t, int, int, const float *,
+                             int, int, int, int);
+
+static correlate_fn choose(const char **isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        *isa = "avx512f";
+        return correlate_avx512;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        *isa = "avx2+fma";
+        return correlate_avx2;
+    }
+    *isa = "sse2";
+#else
+    *isa = "generic";
+#endif
+    return correlate_generic;
+}
+
+void convd_correlate_rows(const float *in, ptrdiff_t in_stride, float *out, ptrdiff_t out_stride,
+                          int rows, int cols, const float *kernel, int kh, int kw, int dilation,
+                          int accumulate) {
+    const char *isa;
+    choose(&isa)(in, in_stride, out, out_stride, rows, cols, kernel, kh, kw, dilation, accumulate);
+}
+
+const char *convd_kernel_isa(void) {
+    const char *isa;
+    choose(&isa);
+    return isa;
+}

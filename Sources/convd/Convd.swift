@@ -1,0 +1,24 @@
+// The convd executable: the root command and its subcommands. Each subcommand builds values
+// from the libraries and runs them; no image or convolution logic lives here.
+import ArgumentParser
+
+@main
+struct Convd: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "convd",
+        abstract: "Run convolution filter chains on PNG images.",
+        discussion: """
+            convd decodes PNGs (every colour type and bit depth) into float32 C×H×W tensors, \
+            runs a filter chain over them and writes the feature maps as PNG, montage and NumPy files.
+
+            A chain is a list of steps separated by "|", e.g.
+              gray | gaussian(5, 1.0) | conv(sobel-x, sobel-y; padding=same) | magnitude
+
+            Run 'convd kernels' for the named kernels and 'convd filter --help' for every step.
+            """,
+        version: "convd \(version)",
+        subcommands: [FilterCommand.self, KernelsCommand.self]
+    )
+}
