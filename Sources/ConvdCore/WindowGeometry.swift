@@ -106,6 +106,12 @@ public struct WindowGeometry: Sendable, Equatable {
                              dilation: dilation, padding: padding)
     }
 
+    /// A window from one axis description per direction (e.g. padding only along columns).
+    public init(rows: AxisWindow, columns: AxisWindow) {
+        self.rows = rows
+        self.columns = columns
+    }
+
     /// Output rows.
     public var outputHeight: Int { rows.outputSize }
     /// Output columns.

@@ -44,6 +44,11 @@ public struct OutputFormats: OptionSet, Sendable, Hashable {
 public struct FormatListError: Error, Equatable, CustomStringConvertible {
     /// What is wrong.
     public let message: String
+    /// An error saying `message`.
+    public init(message: String) {
+        self.message = message
+    }
+
     /// The message.
     public var description: String { message }
 }

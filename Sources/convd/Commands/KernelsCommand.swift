@@ -14,7 +14,7 @@ struct KernelsCommand: ParsableCommand {
             let k = named.kernel
             print("\(named.rawValue)  \(k.height)×\(k.width)  \(named.summary)")
             for row in k.rows() {
-                print("  " + row.map { format($0) }.joined(separator: " "))
+                print("  " + row.map { format($0) }.joined())
             }
         }
         print("gaussian(n, sigma)  n×n  sampled Gaussian exp(-(x²+y²)/(2σ²)), normalised to sum 1")
