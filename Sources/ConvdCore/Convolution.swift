@@ -93,13 +93,30 @@ public struct Convolution: Sendable, Equatable {
     /// Applies the bank to `input`.
     /// - Precondition: `problem(with: input.shape)` is nil.
     public func apply(_ input: Tensor, path: ConvolutionPath = .automatic, threads: Int = 1) -> Tensor {
+        let shape = outputShape(for: input.shape)
+        // Every path overwrites each output sample before any accumulation, so no zero fill.
+        var output = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
+                            scalars: [Float](unsafeUninitializedCapacity: shape.channels * shape.height * shape.width) {
+                                _, count in count = shape.channels * shape.height * shape.width
+                            })
+        apply(input, into: &output, path: path, threads: threads)
+        return output
+    }
+
+    /// Applies the bank to `input`, writing into `output`, whose storage is reused when it
+    /// already has the output shape (a loop over same-sized images allocates nothing).
+    /// - Precondition: `problem(with: input.shape)` is nil.
+    public func apply(_ input: Tensor, into output: inout Tensor, path: ConvolutionPath = .automatic,
+                      threads: Int = 1) {
         precondition(problem(with: input.shape) == nil, problem(with: input.shape) ?? "")
         let g = geometry(height: input.height, width: input.width)
         let bank = flip ? kernels.map(\.flipped) : kernels
         let shape = outputShape(for: input.shape)
+        if output.shape != shape {
+            output = Tensor(channels: shape.channels, height: shape.height, width: shape.width)
+        }
         let chosen = path == .automatic ? (stride == 1 ? .direct : .im2col) : path
         precondition(chosen != .direct || stride == 1, "the direct path needs stride 1")
-        var out = [Float](repeating: 0, count: shape.channels * shape.height * shape.width)
         let planeOut = shape.height * shape.width
         var map = 0
         for kernel in bank {
@@ -109,7 +126,7 @@ public struct Convolution: Sendable, Equatable {
                 ? (0..<input.channels).map { [($0, 0)] }
                 : [(0..<input.channels).map { ($0, kernel.depth == 1 ? 0 : $0) }]
             for terms in groups {
-                out.withUnsafeMutableBufferPointer { o in
+                output.scalars.withUnsafeMutableBufferPointer { o in
                     let dst = o.baseAddress! + map * planeOut
                     compute(terms: terms, kernel: kernel, input: input, geometry: g, path: chosen,
                             threads: threads, output: dst)
@@ -117,7 +134,6 @@ public struct Convolution: Sendable, Equatable {
                 map += 1
             }
         }
-        return Tensor(channels: shape.channels, height: shape.height, width: shape.width, scalars: out)
     }
 
     private func compute(terms: [(channel: Int, slice: Int)], kernel: Kernel, input: Tensor,

@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+// convd's benchmarks: their own package so the main build and CI never compile them.
+// Run: swift run -c release --package-path Benchmarks convd-bench filters
+import PackageDescription
+
+let package = Package(
+    name: "convd-benchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [.package(name: "convd", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "convd-bench",
+            dependencies: [
+                .product(name: "ConvdCore", package: "convd"),
+                .product(name: "ConvdImage", package: "convd"),
+            ]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)
