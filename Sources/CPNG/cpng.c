@@ -92,30 +92,30 @@ static void fill_info(png_structp png, png_infop info, cpng_info *out) {
     out->alpha_max = out->color_max;  // alpha from tRNS is written on the colour samples' scale
 }
 
-static png_structp make_reader(reader_state *state) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, state, on_error, on_warning);
-    if (png) {
-        png_set_read_fn(png, state, read_from_memory);
-        // convd checks its own pixel limit with a clear message; let libpng pass any legal size.
-        png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+/// Checks the signature and creates the read and info structs over `state`; the caller sets
+/// its own setjmp before the first libpng call that can fail.
+static int open_reader(reader_state *state, png_structp *png, png_infop *info) {
+    if (check_signature(state->data, state->size, state->err, state->errlen) != 0) {
+        return -1;
     }
-    return png;
+    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, state, on_error, on_warning);
+    *info = *png ? png_create_info_struct(*png) : NULL;
+    if (!*info) {
+        png_destroy_read_struct(png, NULL, NULL);
+        set_error(state->err, state->errlen, "out of memory");
+        return -1;
+    }
+    png_set_read_fn(*png, state, read_from_memory);
+    // convd checks its own pixel limit with a clear message; let libpng pass any legal size.
+    png_set_user_limits(*png, 0x7fffffff, 0x7fffffff);
+    return 0;
 }
 
 int cpng_read_header(const unsigned char *data, size_t size, cpng_info *out, char *err, size_t errlen) {
-    if (check_signature(data, size, err, errlen) != 0) {
-        return -1;
-    }
     reader_state state = {data, size, 0, err, errlen};
-    png_structp png = make_reader(&state);
-    if (!png) {
-        set_error(err, errlen, "out of memory");
-        return -1;
-    }
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        set_error(err, errlen, "out of memory");
+    png_structp png;
+    png_infop info;
+    if (open_reader(&state, &png, &info) != 0) {
         return -1;
     }
     if (setjmp(png_jmpbuf(png))) {
@@ -138,6 +138,30 @@ typedef struct {
     int num_trans;
     png_color_16p trans_color;
 } row_expander;
+
+/// Copies a gray or RGB row of `type` samples, adding an alpha sample that is 0 where the
+/// pixel equals the tRNS colour and alpha_max elsewhere (used by expand_row only).
+#define ADD_TRNS_ALPHA(type)                                                                     \
+    do {                                                                                         \
+        const type *s0 = (const type *)src;                                                      \
+        type *d0 = (type *)dst;                                                                  \
+        for (size_t i = 0; i < width; i++) {                                                     \
+            const type *s = s0 + i * (size_t)fc;                                                 \
+            type *d = d0 + i * (size_t)l->channels;                                              \
+            int transparent;                                                                     \
+            if (fc == 1) {                                                                       \
+                d[0] = s[0];                                                                     \
+                transparent = s[0] == x->trans_color->gray;                                      \
+            } else {                                                                             \
+                d[0] = s[0];                                                                     \
+                d[1] = s[1];                                                                     \
+                d[2] = s[2];                                                                     \
+                transparent = s[0] == x->trans_color->red && s[1] == x->trans_color->green &&    \
+                              s[2] == x->trans_color->blue;                                      \
+            }                                                                                    \
+            d[fc] = transparent ? 0 : (type)l->alpha_max;                                        \
+        }                                                                                        \
+    } while (0)
 
 /// Turns one row as libpng gives it (packing undone, 16-bit swapped to native) into the
 /// decoded layout of cpng_decode.
@@ -167,54 +191,17 @@ static void expand_row(const row_expander *x, const unsigned char *src, unsigned
     }
     int fc = x->file_channels;
     if (l->sample_bytes == 1) {
-        for (size_t i = 0; i < width; i++) {
-            const unsigned char *s = src + i * (size_t)fc;
-            unsigned char *d = dst + i * (size_t)l->channels;
-            int transparent;
-            if (fc == 1) {
-                d[0] = s[0];
-                transparent = s[0] == x->trans_color->gray;
-            } else {
-                d[0] = s[0]; d[1] = s[1]; d[2] = s[2];
-                transparent = s[0] == x->trans_color->red && s[1] == x->trans_color->green &&
-                              s[2] == x->trans_color->blue;
-            }
-            d[fc] = transparent ? 0 : (unsigned char)l->alpha_max;
-        }
+        ADD_TRNS_ALPHA(unsigned char);
     } else {
-        const uint16_t *s16 = (const uint16_t *)src;
-        uint16_t *d16 = (uint16_t *)dst;
-        for (size_t i = 0; i < width; i++) {
-            const uint16_t *s = s16 + i * (size_t)fc;
-            uint16_t *d = d16 + i * (size_t)l->channels;
-            int transparent;
-            if (fc == 1) {
-                d[0] = s[0];
-                transparent = s[0] == x->trans_color->gray;
-            } else {
-                d[0] = s[0]; d[1] = s[1]; d[2] = s[2];
-                transparent = s[0] == x->trans_color->red && s[1] == x->trans_color->green &&
-                              s[2] == x->trans_color->blue;
-            }
-            d[fc] = transparent ? 0 : (uint16_t)l->alpha_max;
-        }
+        ADD_TRNS_ALPHA(uint16_t);
     }
 }
 
 int cpng_decode(const unsigned char *data, size_t size, void *out, size_t out_bytes, char *err, size_t errlen) {
-    if (check_signature(data, size, err, errlen) != 0) {
-        return -1;
-    }
     reader_state state = {data, size, 0, err, errlen};
-    png_structp png = make_reader(&state);
-    if (!png) {
-        set_error(err, errlen, "out of memory");
-        return -1;
-    }
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        set_error(err, errlen, "out of memory");
+    png_structp png;
+    png_infop info;
+    if (open_reader(&state, &png, &info) != 0) {
         return -1;
     }
     unsigned char *volatile raw = NULL;
