@@ -14,12 +14,12 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
                               output: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int) {
     let rows = geometry.rows, cols = geometry.columns
     precondition(rows.stride == 1 && cols.stride == 1, "the direct path needs stride 1")
+    precondition(rows.dilation == cols.dilation, "the direct path needs one dilation for both axes")
     let interiorRows = rows.interior, interiorCols = cols.interior
     let out = SharedPointer(output)
-    let inputAddress = SharedPointer(UnsafeMutablePointer(mutating: input))
-    let kernelAddress = SharedPointer(UnsafeMutablePointer(mutating: kernel))
+    let inputAddress = SharedReadPointer(input), kernelAddress = SharedReadPointer(kernel)
     parallelFor(rows.outputSize, threads: threads) { range in
-        let input = UnsafePointer(inputAddress.pointer), kernel = UnsafePointer(kernelAddress.pointer)
+        let input = inputAddress.pointer, kernel = kernelAddress.pointer
         let output = out.pointer
         // Interior rows: C for the interior columns, taps one by one for the few columns at the edges.
         let inner = range.clamped(to: interiorRows)

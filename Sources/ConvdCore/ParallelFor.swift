@@ -27,3 +27,14 @@ public struct SharedPointer<Pointee>: @unchecked Sendable {
         self.pointer = pointer
     }
 }
+
+/// A read-only pointer that may cross into `parallelFor` chunks, which only read through it.
+public struct SharedReadPointer<Pointee>: @unchecked Sendable {
+    /// The wrapped pointer.
+    public let pointer: UnsafePointer<Pointee>
+
+    /// Wraps `pointer`.
+    public init(_ pointer: UnsafePointer<Pointee>) {
+        self.pointer = pointer
+    }
+}
