@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "convd", targets: ["convd"]),
         .library(name: "ConvdCore", targets: ["ConvdCore"]),
         .library(name: "ConvdImage", targets: ["ConvdImage"]),
+        .library(name: "ConvdNet", targets: ["ConvdNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,10 @@ let package = Package(
             dependencies: ["COpenBLAS", "CConvKernels"]
         ),
         .target(
+            name: "ConvdNet",
+            dependencies: ["ConvdCore"]
+        ),
+        .target(
             name: "ConvdImage",
             dependencies: ["ConvdCore", "CPNG"]
         ),
@@ -53,6 +58,7 @@ let package = Package(
         ),
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
+        .testTarget(name: "ConvdNetTests", dependencies: ["ConvdNet", "ConvdTestSupport"]),
         .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,98 @@
+// Conv2DLayer+Im2col: unfolding a C×N×H×W batch into (C·kH·kW)×(N·OH·OW) columns and folding
+// column gradients back, with zero padding. A 1×1, stride-1, unpadded layer needs neither:
+// its columns are the input itself.
+import ConvdCore
+
+extension Conv2DLayer {
+    /// Whether the input already is the column matrix.
+    var isPointwise: Bool {
+        size == 1 && rows.stride == 1 && columns.stride == 1 && rows.padBefore == 0 && columns.padBefore == 0
+    }
+
+    /// im2col: row (c, a, b), column (n, oy, ox) holds x[c, n, oy·s − p + a·d, ox·s − p + b·d] or 0.
+    func unfold(_ input: BatchTensor, threads: Int) -> [Float] {
+        if isPointwise { return input.data }
+        let n = input.batch, oh = rows.outputSize, ow = columns.outputSize
+        let width = input.width, height = input.height
+        let columnsCount = n * oh * ow
+        var cols = [Float](repeating: 0, count: patchSize * columnsCount)
+        let (rows, columns, size) = (rows, columns, size)
+        input.data.withUnsafeBufferPointer { xBuffer in
+            cols.withUnsafeMutableBufferPointer { colsBuffer in
+                let x = SharedReadPointer(xBuffer.baseAddress!), out = SharedPointer(colsBuffer.baseAddress!)
+                parallelFor(patchSize, threads: threads) { range in
+                    for r in range {
+                        let c = r / (size * size), a = (r / size) % size, b = r % size
+                        let (lo, hi) = validOutputs(columns, tap: b)
+                        for sample in 0..<n {
+                            let plane = x.pointer + (c * n + sample) * height * width
+                            let dstBase = out.pointer + r * columnsCount + sample * oh * ow
+                            for oy in 0..<oh {
+                                let iy = rows.inputIndex(output: oy, tap: a)
+                                guard iy >= 0 && iy < height else { continue }
+                                let src = plane + iy * width, dst = dstBase + oy * ow
+                                if columns.stride == 1 {
+                                    let start = columns.inputIndex(output: lo, tap: b)
+                                    if hi > lo { (dst + lo).update(from: src + start, count: hi - lo) }
+                                } else {
+                                    for ox in lo..<hi { dst[ox] = src[columns.inputIndex(output: ox, tap: b)] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cols
+    }
+
+    /// col2im: adds each column value back onto the input position it was read from.
+    func fold(_ cols: [Float], batch n: Int, threads: Int) -> BatchTensor {
+        if isPointwise {
+            return BatchTensor(channels: inputShape.channels, batch: n, height: inputShape.height,
+                               width: inputShape.width, data: cols)
+        }
+        var gradient = BatchTensor(channels: inputShape.channels, batch: n, height: inputShape.height,
+                                   width: inputShape.width)
+        let oh = rows.outputSize, ow = columns.outputSize
+        let width = inputShape.width, height = inputShape.height
+        let columnsCount = n * oh * ow
+        let (rows, columns, size) = (rows, columns, size)
+        cols.withUnsafeBufferPointer { colsBuffer in
+            gradient.data.withUnsafeMutableBufferPointer { dxBuffer in
+                let source = SharedReadPointer(colsBuffer.baseAddress!), dx = SharedPointer(dxBuffer.baseAddress!)
+                // One channel per chunk: all rows (c, ·, ·) write only channel c.
+                parallelFor(inputShape.channels, threads: threads) { range in
+                    for c in range {
+                        for a in 0..<size {
+                            for b in 0..<size {
+                                let r = (c * size + a) * size + b
+                                let (lo, hi) = validOutputs(columns, tap: b)
+                                for sample in 0..<n {
+                                    let plane = dx.pointer + (c * n + sample) * height * width
+                                    let srcBase = source.pointer + r * columnsCount + sample * oh * ow
+                                    for oy in 0..<oh {
+                                        let iy = rows.inputIndex(output: oy, tap: a)
+                                        guard iy >= 0 && iy < height else { continue }
+                                        let dst = plane + iy * width, src = srcBase + oy * ow
+                                        for ox in lo..<hi { dst[columns.inputIndex(output: ox, tap: b)] += src[ox] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradient
+    }
+}
+
+/// The outputs `lo..<hi` whose tap `tap` reads inside the input along one axis.
+@inline(__always)
+func validOutputs(_ axis: AxisWindow, tap: Int) -> (Int, Int) {
+    var lo = 0, hi = axis.outputSize
+    while lo < hi && axis.inputIndex(output: lo, tap: tap) < 0 { lo += 1 }
+    while hi > lo && axis.inputIndex(output: hi - 1, tap: tap) >= axis.inputSize { hi -= 1 }
+    return (lo, hi)
+}

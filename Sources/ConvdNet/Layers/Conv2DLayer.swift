@@ -1,0 +1,109 @@
+// Conv2DLayer: K filters of kH×kW over all C input channels, with stride, zero padding,
+// dilation and an optional bias (conv-semantics.md §1–2, §6).
+//
+// Shapes: input C×N×H×W, weights K×C×kH×kW, bias K, output K×N×OH×OW.
+// Forward: unfold the batch (im2col, Conv2DLayer+Im2col.swift) into (C·kH·kW)×(N·OH·OW) and
+// multiply: Y = W · cols (+ b), one GEMM per batch whose result is already K×N×OH×OW.
+// Cached for backward: the unfolded input.
+// Backward: ∂W += ∂Y · colsᵀ, ∂b += Σ ∂Y, ∂cols = Wᵀ · ∂Y folded back (col2im) into ∂X —
+// the GEMM form of ∂L/∂K = X ⋆ ∂L/∂Z and ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K).
+import ConvdCore
+
+/// A convolution layer (correlation; CNN layers never flip).
+public final class Conv2DLayer: Layer {
+    public let spec: LayerSpec
+    public let inputShape: SampleShape
+    public let outputShape: SampleShape
+    /// K×C×kH×kW.
+    public let weight: Parameter
+    /// K values, or nil without bias.
+    public let bias: Parameter?
+    let filters: Int
+    let size: Int
+    let rows: AxisWindow
+    let columns: AxisWindow
+    private var cachedColumns: [Float] = []
+    private var cachedBatch = 0
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    /// A layer for inputs of `input`, weights drawn from `initializer`.
+    init(index: Int, spec: LayerSpec, input: SampleShape, initializer: inout WeightInitializer) {
+        guard case let .conv2d(filters, size, stride, padding, dilation, hasBias) = spec else {
+            preconditionFailure("Conv2DLayer needs a conv2d spec")
+        }
+        self.spec = spec
+        self.filters = filters
+        self.size = size
+        inputShape = input
+        rows = AxisWindow(inputSize: input.height, kernelSize: size, stride: stride, dilation: dilation,
+                          padding: .explicit(padding))
+        columns = AxisWindow(inputSize: input.width, kernelSize: size, stride: stride, dilation: dilation,
+                             padding: .explicit(padding))
+        outputShape = SampleShape(channels: filters, height: rows.outputSize, width: columns.outputSize)
+        let fanIn = input.channels * size * size
+        weight = Parameter(name: "layers.\(index).weight", shape: [filters, input.channels, size, size],
+                           value: initializer.weights(count: filters * fanIn, fanIn: fanIn,
+                                                      fanOut: filters * size * size),
+                           decays: true)
+        bias = hasBias ? Parameter(name: "layers.\(index).bias", shape: [filters],
+                                   value: [Float](repeating: 0, count: filters), decays: false) : nil
+    }
+
+    /// Rows of the unfolded input: C·kH·kW.
+    var patchSize: Int { inputShape.channels * size * size }
+
+    public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
+        let n = input.batch
+        let columnsCount = n * outputShape.height * outputShape.width
+        cachedColumns = unfold(input, threads: context.threads)
+        cachedBatch = n
+        var output = BatchTensor(channels: filters, batch: n, height: outputShape.height, width: outputShape.width)
+        weight.value.withUnsafeBufferPointer { w in
+            cachedColumns.withUnsafeBufferPointer { cols in
+                output.data.withUnsafeMutableBufferPointer { y in
+                    gemm(m: filters, n: columnsCount, k: patchSize, a: w.baseAddress!, lda: patchSize,
+                         b: cols.baseAddress!, ldb: columnsCount, c: y.baseAddress!, ldc: columnsCount)
+                    if let bias {
+                        for k in 0..<filters {
+                            let b = bias.value[k], row = y.baseAddress! + k * columnsCount
+                            for i in 0..<columnsCount { row[i] += b }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ gradient: BatchTensor, context: inout LayerContext) -> BatchTensor {
+        let n = cachedBatch
+        let columnsCount = n * outputShape.height * outputShape.width
+        var gradientColumns = [Float](repeating: 0, count: patchSize * columnsCount)
+        gradient.data.withUnsafeBufferPointer { dy in
+            cachedColumns.withUnsafeBufferPointer { cols in
+                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    gemm(transposeB: true, m: filters, n: patchSize, k: columnsCount, a: dy.baseAddress!,
+                         lda: columnsCount, b: cols.baseAddress!, ldb: columnsCount, beta: 1, c: dw.baseAddress!,
+                         ldc: patchSize)
+                }
+            }
+            weight.value.withUnsafeBufferPointer { w in
+                gradientColumns.withUnsafeMutableBufferPointer { dcols in
+                    gemm(transposeA: true, m: patchSize, n: columnsCount, k: filters, a: w.baseAddress!,
+                         lda: patchSize, b: dy.baseAddress!, ldb: columnsCount, c: dcols.baseAddress!,
+                         ldc: columnsCount)
+                }
+            }
+            if let bias {
+                for k in 0..<filters {
+                    var sum: Float = 0
+                    let row = dy.baseAddress! + k * columnsCount
+                    for i in 0..<columnsCount { sum += row[i] }
+                    bias.gradient[k] += sum
+                }
+            }
+        }
+        return fold(gradientColumns, batch: n, threads: context.threads)
+    }
+}

@@ -1,0 +1,82 @@
+// Optimizer: SGD with momentum and Adam, both with L2 weight decay on weights (not biases or
+// normalisation), and the learning-rate schedules (constant, step, cosine).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which update rule.
+public enum OptimizerKind: String, Sendable, CaseIterable, Codable {
+    case sgd
+    case adam
+}
+
+/// How the learning rate changes with the epoch.
+public enum LearningRateSchedule: Sendable, Equatable {
+    /// The same rate throughout.
+    case constant
+    /// Multiply by `factor` every `every` epochs.
+    case step(every: Int, factor: Float)
+    /// Half a cosine from the base rate to 0 over the run.
+    case cosine
+
+    /// The rate for `epoch` (0-based) of `epochs`.
+    public func rate(base: Float, epoch: Int, epochs: Int) -> Float {
+        switch self {
+        case .constant: return base
+        case let .step(every, factor): return base * powf(factor, Float(epoch / max(every, 1)))
+        case .cosine: return base * 0.5 * (1 + cosf(Float.pi * Float(epoch) / Float(max(epochs, 1))))
+        }
+    }
+}
+
+/// Updates parameters from their gradients.
+public final class Optimizer {
+    public let kind: OptimizerKind
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    let beta1: Float = 0.9
+    let beta2: Float = 0.999
+    let epsilon: Float = 1e-8
+    private var step = 0
+    private var first: [ObjectIdentifier: [Float]] = [:]
+    private var second: [ObjectIdentifier: [Float]] = [:]
+
+    /// An optimizer; `momentum` is SGD's (Adam uses β₁ = 0.9, β₂ = 0.999).
+    public init(kind: OptimizerKind, learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    /// Applies one update to every parameter and clears the gradients.
+    public func update(_ parameters: [Parameter]) {
+        step += 1
+        let lr = learningRate
+        let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
+        for p in parameters {
+            let id = ObjectIdentifier(p)
+            var m = first[id] ?? [Float](repeating: 0, count: p.value.count)
+            var v = kind == .adam ? (second[id] ?? [Float](repeating: 0, count: p.value.count)) : []
+            let decay = p.decays ? weightDecay : 0
+            for i in p.value.indices {
+                let g = p.gradient[i] + decay * p.value[i]
+                switch kind {
+                case .sgd:
+                    m[i] = momentum * m[i] + g
+                    p.value[i] -= lr * m[i]
+                case .adam:
+                    m[i] = beta1 * m[i] + (1 - beta1) * g
+                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                    p.value[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                }
+                p.gradient[i] = 0
+            }
+            first[id] = m
+            if kind == .adam { second[id] = v }
+        }
+    }
+}
