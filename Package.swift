@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libpng's classic API behind a C shim that keeps every setjmp/longjmp inside C.
@@ -37,6 +38,15 @@ let package = Package(
             name: "ConvdCore",
             dependencies: ["COpenBLAS", "CConvKernels"]
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "ConvdConfig",
+            dependencies: ["ConvdNet", "ConvdCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "ConvdData",
+            dependencies: ["ConvdNet", "ConvdImage", "CZlib"]
+        ),
         .target(
             name: "ConvdNet",
             dependencies: ["ConvdCore"]
@@ -48,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "convd",
             dependencies: [
-                "ConvdCore", "ConvdImage",
+                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

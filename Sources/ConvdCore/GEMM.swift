@@ -8,3 +8,8 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// Sets how many threads OpenBLAS uses for every following `gemm` in the process.
+public func setGEMMThreads(_ threads: Int) {
+    openblas_set_num_threads(Int32(max(1, threads)))
+}

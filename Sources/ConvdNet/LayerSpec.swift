@@ -3,7 +3,7 @@
 // cfg does), so a spec list plus an input shape defines a network.
 
 /// One layer of an architecture.
-public enum LayerSpec: Sendable, Equatable, Codable {
+public enum LayerSpec: Sendable, Equatable {
     /// K filters of size×size over all input channels.
     case conv2d(filters: Int, size: Int, stride: Int, padding: Int, dilation: Int, bias: Bool)
     /// Max over size×size windows.

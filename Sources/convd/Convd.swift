@@ -19,6 +19,7 @@ struct Convd: ParsableCommand {
             Run 'convd kernels' for the named kernels and 'convd filter --help' for every step.
             """,
         version: "convd \(version)",
-        subcommands: [FilterCommand.self, KernelsCommand.self]
+        subcommands: [FilterCommand.self, KernelsCommand.self, TrainCommand.self, EvalCommand.self,
+                      ClassifyCommand.self, InspectCommand.self]
     )
 }

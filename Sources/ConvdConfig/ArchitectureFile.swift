@@ -1,0 +1,107 @@
+// ArchitectureFile: a network architecture in TOML (samples/models/*.toml) — an `[input]`
+// table and one `[[layer]]` table per layer, with the keys of LayerSpec+Fields.swift:
+//
+//     name = "fashion"                       # optional
+//     [input]
+//     width = 28
+//     height = 28
+//     channels = 1                           # 1 (gray) or 3 (RGB)
+//     [[layer]]
+//     type = "conv2d"
+//     filters = 32
+//     size = 3
+//     padding = 1
+//
+// Shapes are inferred layer to layer. Syntax errors give line and column; unknown keys and
+// layer types are errors naming the layer.
+import ConvdCore
+import ConvdNet
+import TOMLKit
+
+/// A parsed architecture.
+public struct Architecture: Sendable {
+    /// Its name (the file's `name`, else the file name).
+    public let name: String
+    /// Per-sample input shape.
+    public let input: SampleShape
+    /// The layers.
+    public let layers: [LayerSpec]
+
+    /// An architecture.
+    public init(name: String, input: SampleShape, layers: [LayerSpec]) {
+        self.name = name
+        self.input = input
+        self.layers = layers
+    }
+
+    /// A built-in preset by name, or nil.
+    public static func preset(_ name: String) -> Architecture? {
+        Preset(rawValue: name).map { Architecture(name: name, input: Preset.input, layers: $0.specs) }
+    }
+}
+
+/// Why an architecture file cannot be used: `<path>: <reason>`.
+public struct ArchitectureFileError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Reads architecture files.
+public enum ArchitectureFile {
+    /// Parses TOML text; `path` names the file in errors and gives the default name.
+    public static func parse(_ text: String, path: String) throws(ArchitectureFileError) -> Architecture {
+        func fail(_ reason: String) -> ArchitectureFileError { ArchitectureFileError(path: path, reason: reason) }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw fail("line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw fail("\(error)")
+        }
+        for key in table.keys where !["name", "input", "layer"].contains(key) {
+            throw fail("unknown key \"\(key)\" (keys: name, input, layer)")
+        }
+        guard let inputTable = table["input"]?.table else { throw fail("missing [input] table (width, height, channels)") }
+        for key in inputTable.keys where !["width", "height", "channels"].contains(key) {
+            throw fail("input: unknown key \"\(key)\" (keys: width, height, channels)")
+        }
+        guard let width = inputTable["width"]?.int, let height = inputTable["height"]?.int, width > 0, height > 0 else {
+            throw fail("input: width and height must be positive whole numbers")
+        }
+        let channels = inputTable["channels"]?.int ?? 1
+        guard channels == 1 || channels == 3 else { throw fail("input: channels must be 1 or 3") }
+        guard let layerArray = table["layer"]?.array, !layerArray.isEmpty else {
+            throw fail("no [[layer]] tables")
+        }
+        var layers: [LayerSpec] = []
+        for (i, value) in layerArray.enumerated() {
+            guard let layerTable = value.table else { throw fail("layer \(i + 1): expected a [[layer]] table") }
+            var fields: [String: FieldValue] = [:]
+            for key in layerTable.keys {
+                guard let v = layerTable[key] else { continue }
+                switch v.type {
+                case .string: fields[key] = .string(v.string ?? "")
+                case .int: fields[key] = .number(Double(v.int ?? 0))
+                case .double: fields[key] = .number(v.double ?? 0)
+                case .bool: fields[key] = .bool(v.bool ?? false)
+                default: throw fail("layer \(i + 1): \(key) must be a number, string or boolean")
+                }
+            }
+            do {
+                layers.append(try LayerSpec(fields: fields, layer: i + 1))
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        let input = SampleShape(channels: channels, height: height, width: width)
+        do {
+            _ = try Network(input: input, specs: layers)
+        } catch {
+            throw fail(error.description)
+        }
+        let stem = path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? path
+        return Architecture(name: table["name"]?.string ?? stem, input: input, layers: layers)
+    }
+}
