@@ -13,3 +13,28 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
 public func setGEMMThreads(_ threads: Int) {
     openblas_set_num_threads(Int32(max(1, threads)))
 }
+
+/// `gemm` with the columns of C split over `threads` chunks, each a single-threaded OpenBLAS
+/// call on convd's own thread pool (so no second pool of spinning BLAS threads competes with
+/// the layers' loops). Small products run in one call.
+public func parallelGEMM(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+    let chunks = min(threads, n / 64)
+    guard chunks > 1 && m * n * k >= 1 << 20 else {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let aShared = SharedReadPointer(a), bShared = SharedReadPointer(b), cShared = SharedPointer(c)
+    parallelFor(chunks, threads: chunks) { range in
+        for chunk in range {
+            // Chunk boundaries on multiples of 16 columns keep the kernels' vector loads aligned.
+            let n0 = (n * chunk / chunks) & ~15, n1 = chunk == chunks - 1 ? n : (n * (chunk + 1) / chunks) & ~15
+            guard n1 > n0 else { continue }
+            let bChunk = transposeB ? bShared.pointer + n0 * ldb : bShared.pointer + n0
+            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n1 - n0, k: k, alpha: alpha,
+                 a: aShared.pointer, lda: lda, b: bChunk, ldb: ldb, beta: beta, c: cShared.pointer + n0, ldc: ldc)
+        }
+    }
+}

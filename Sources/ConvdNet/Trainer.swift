@@ -1,8 +1,9 @@
 // Trainer: mini-batch training with a validation split, reporting progress as values (the
 // caller prints or draws them). Deterministic for a given seed and thread count: one seeded
 // generator shuffles, augments and draws dropout masks, and OpenBLAS splits each GEMM the
-// same way every run. Both cores are used by OpenBLAS's multithreaded GEMM (the bulk of the
-// work) and by the layers' own loops (im2col, col2im, pooling), split over channels.
+// same way every run. Both cores are used through one pool of threads: each convolution's
+// GEMMs are split by columns into single-threaded OpenBLAS calls (parallelGEMM), and the
+// layers' own loops (im2col, col2im, pooling) are split over channels.
 import ConvdCore
 
 /// Everything a training run is configured with.
@@ -88,7 +89,7 @@ public struct Trainer {
     /// batched); `progress` hears about each batch and `epochDone` about each epoch.
     public func train(_ network: Network, on data: Dataset, input: InputSpec, progress: (BatchProgress) -> Void = { _ in },
                       epochDone: (EpochReport) -> Void = { _ in }) -> [EpochReport] {
-        setGEMMThreads(options.threads)
+        setGEMMThreads(1)  // the layers split their GEMMs over convd's own threads
         let (train, validation) = split(data)
         let optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
                                   momentum: options.momentum, weightDecay: options.weightDecay)
@@ -142,7 +143,7 @@ public struct Trainer {
     public static func evaluate(_ network: Network, on data: Dataset, input: InputSpec, threads: Int,
                                 batchSize: Int = 500)
         -> (loss: Float, evaluation: Evaluation) {
-        setGEMMThreads(threads)
+        setGEMMThreads(1)
         var predicted: [Int] = []
         var lossSum: Float = 0
         var context = LayerContext(training: false, threads: threads)

@@ -1,5 +1,6 @@
 // ActivationLayer: ReLU, leaky ReLU, sigmoid or tanh, element by element; shapes unchanged.
 // Cached for backward: the input (ReLU family) or the output (sigmoid: y(1−y); tanh: 1−y²).
+import ConvdCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,8 +23,8 @@ public final class ActivationLayer: Layer {
         var out = input
         out.data.withUnsafeMutableBufferPointer { y in
             switch spec {
-            case .relu: for i in y.indices where y[i] < 0 { y[i] = 0 }
-            case .leakyRelu(let a): for i in y.indices where y[i] < 0 { y[i] *= a }
+            case .relu: VectorOps.relu(y.baseAddress!, y.baseAddress!, count: y.count)
+            case .leakyRelu(let a): for i in y.indices { y[i] = y[i] > 0 ? y[i] : a * y[i] }
             case .sigmoid: for i in y.indices { y[i] = 1 / (1 + expf(-y[i])) }
             case .tanh: for i in y.indices { y[i] = tanhf(y[i]) }
             default: break
@@ -41,8 +42,9 @@ public final class ActivationLayer: Layer {
         cached.withUnsafeBufferPointer { c in
             dx.data.withUnsafeMutableBufferPointer { g in
                 switch spec {
-                case .relu: for i in g.indices where c[i] <= 0 { g[i] = 0 }
-                case .leakyRelu(let a): for i in g.indices where c[i] <= 0 { g[i] *= a }
+                case .relu: VectorOps.rectifierGradient(g.baseAddress!, reference: c.baseAddress!, slope: 0, count: g.count)
+                case .leakyRelu(let a):
+                    VectorOps.rectifierGradient(g.baseAddress!, reference: c.baseAddress!, slope: a, count: g.count)
                 case .sigmoid: for i in g.indices { g[i] *= c[i] * (1 - c[i]) }
                 case .tanh: for i in g.indices { g[i] *= 1 - c[i] * c[i] }
                 default: break

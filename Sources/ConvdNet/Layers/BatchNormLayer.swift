@@ -47,32 +47,57 @@ public final class BatchNormLayer: Layer {
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let channels = input.channels, m = input.channelStride
         var out = input
-        if context.training { normalized = input.data }
-        inverseStd = [Float](repeating: 0, count: channels)
-        for c in 0..<channels {
-            let range = (c * m)..<((c + 1) * m)
-            var mean: Float, variance: Float
-            if context.training {
-                var sum: Double = 0, squares: Double = 0
-                for i in range { sum += Double(input.data[i]) }
-                let mu = sum / Double(m)
-                for i in range { let d = Double(input.data[i]) - mu; squares += d * d }
-                mean = Float(mu)
-                variance = Float(squares / Double(m))
-                let unbiased = m > 1 ? Float(squares / Double(m - 1)) : variance
-                runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean
-                runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * unbiased
-            } else {
-                mean = runningMean.value[c]
-                variance = runningVariance.value[c]
-            }
-            let inv = 1 / (variance + epsilon).squareRoot()
-            inverseStd[c] = inv
-            let g = scale.value[c], b = shift.value[c]
-            for i in range {
-                let xhat = (input.data[i] - mean) * inv
-                if context.training { normalized[i] = xhat }
-                out.data[i] = g * xhat + b
+        let training = context.training
+        if training && normalized.count != input.data.count { normalized = [Float](repeating: 0, count: input.data.count) }
+        if inverseStd.count != channels { inverseStd = [Float](repeating: 0, count: channels) }
+        input.data.withUnsafeBufferPointer { xb in
+            out.data.withUnsafeMutableBufferPointer { yb in
+                normalized.withUnsafeMutableBufferPointer { nb in
+                    for c in 0..<channels {
+                        let x = xb.baseAddress! + c * m, y = yb.baseAddress! + c * m
+                        var mean: Float, variance: Float
+                        if training {
+                            // Two passes in Float with Double totals per block: exact enough, vectorisable.
+                            var sum = 0.0
+                            var i = 0
+                            while i < m {
+                                var block: Float = 0
+                                for j in i..<min(i + 1024, m) { block += x[j] }
+                                sum += Double(block)
+                                i += 1024
+                            }
+                            mean = Float(sum / Double(m))
+                            var squares = 0.0
+                            i = 0
+                            while i < m {
+                                var block: Float = 0
+                                for j in i..<min(i + 1024, m) { let d = x[j] - mean; block += d * d }
+                                squares += Double(block)
+                                i += 1024
+                            }
+                            variance = Float(squares / Double(m))
+                            let unbiased = m > 1 ? Float(squares / Double(m - 1)) : variance
+                            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean
+                            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * unbiased
+                        } else {
+                            mean = runningMean.value[c]
+                            variance = runningVariance.value[c]
+                        }
+                        let inv = 1 / (variance + epsilon).squareRoot()
+                        inverseStd[c] = inv
+                        let g = scale.value[c], b = shift.value[c]
+                        if training {
+                            let xhat = nb.baseAddress! + c * m
+                            for j in 0..<m {
+                                xhat[j] = (x[j] - mean) * inv
+                                y[j] = g * xhat[j] + b
+                            }
+                        } else {
+                            let a = g * inv, offset = b - mean * g * inv
+                            for j in 0..<m { y[j] = a * x[j] + offset }
+                        }
+                    }
+                }
             }
         }
         return out
@@ -81,18 +106,22 @@ public final class BatchNormLayer: Layer {
     public func backward(_ gradient: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let channels = gradient.channels, m = gradient.channelStride
         var dx = gradient
-        for c in 0..<channels {
-            let range = (c * m)..<((c + 1) * m)
-            var sumDy: Float = 0, sumDyXhat: Float = 0
-            for i in range {
-                sumDy += gradient.data[i]
-                sumDyXhat += gradient.data[i] * normalized[i]
-            }
-            scale.gradient[c] += sumDyXhat
-            shift.gradient[c] += sumDy
-            let g = scale.value[c], inv = inverseStd[c], count = Float(m)
-            for i in range {
-                dx.data[i] = g * inv / count * (count * gradient.data[i] - sumDy - normalized[i] * sumDyXhat)
+        gradient.data.withUnsafeBufferPointer { gb in
+            normalized.withUnsafeBufferPointer { nb in
+                dx.data.withUnsafeMutableBufferPointer { db in
+                    for c in 0..<channels {
+                        let dy = gb.baseAddress! + c * m, xhat = nb.baseAddress! + c * m, d = db.baseAddress! + c * m
+                        var sumDy: Float = 0, sumDyXhat: Float = 0
+                        for j in 0..<m {
+                            sumDy += dy[j]
+                            sumDyXhat += dy[j] * xhat[j]
+                        }
+                        scale.gradient[c] += sumDyXhat
+                        shift.gradient[c] += sumDy
+                        let count = Float(m), k = scale.value[c] * inverseStd[c] / count
+                        for j in 0..<m { d[j] = k * (count * dy[j] - sumDy - xhat[j] * sumDyXhat) }
+                    }
+                }
             }
         }
         return dx

@@ -9,13 +9,20 @@ extension Conv2DLayer {
         size == 1 && rows.stride == 1 && columns.stride == 1 && rows.padBefore == 0 && columns.padBefore == 0
     }
 
-    /// im2col: row (c, a, b), column (n, oy, ox) holds x[c, n, oy·s − p + a·d, ox·s − p + b·d] or 0.
-    func unfold(_ input: BatchTensor, threads: Int) -> [Float] {
-        if isPointwise { return input.data }
+    /// im2col into `cols` (resized as needed, every element written, so its storage is reused
+    /// from batch to batch): row (c, a, b), column (n, oy, ox) holds
+    /// x[c, n, oy·s − p + a·d, ox·s − p + b·d], or 0 in the padding.
+    func unfold(_ input: BatchTensor, into cols: inout [Float], threads: Int) {
+        if isPointwise {
+            cols = input.data
+            return
+        }
         let n = input.batch, oh = rows.outputSize, ow = columns.outputSize
         let width = input.width, height = input.height
         let columnsCount = n * oh * ow
-        var cols = [Float](repeating: 0, count: patchSize * columnsCount)
+        if cols.count != patchSize * columnsCount {
+            cols = [Float](repeating: 0, count: patchSize * columnsCount)
+        }
         let (rows, columns, size) = (rows, columns, size)
         input.data.withUnsafeBufferPointer { xBuffer in
             cols.withUnsafeMutableBufferPointer { colsBuffer in
@@ -29,11 +36,16 @@ extension Conv2DLayer {
                             let dstBase = out.pointer + r * columnsCount + sample * oh * ow
                             for oy in 0..<oh {
                                 let iy = rows.inputIndex(output: oy, tap: a)
-                                guard iy >= 0 && iy < height else { continue }
-                                let src = plane + iy * width, dst = dstBase + oy * ow
+                                let dst = dstBase + oy * ow
+                                guard iy >= 0 && iy < height && hi > lo else {
+                                    dst.update(repeating: 0, count: ow)
+                                    continue
+                                }
+                                let src = plane + iy * width
+                                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                                if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
                                 if columns.stride == 1 {
-                                    let start = columns.inputIndex(output: lo, tap: b)
-                                    if hi > lo { (dst + lo).update(from: src + start, count: hi - lo) }
+                                    (dst + lo).update(from: src + columns.inputIndex(output: lo, tap: b), count: hi - lo)
                                 } else {
                                     for ox in lo..<hi { dst[ox] = src[columns.inputIndex(output: ox, tap: b)] }
                                 }
@@ -43,7 +55,6 @@ extension Conv2DLayer {
                 }
             }
         }
-        return cols
     }
 
     /// col2im: adds each column value back onto the input position it was read from.
@@ -75,7 +86,12 @@ extension Conv2DLayer {
                                         let iy = rows.inputIndex(output: oy, tap: a)
                                         guard iy >= 0 && iy < height else { continue }
                                         let dst = plane + iy * width, src = srcBase + oy * ow
-                                        for ox in lo..<hi { dst[columns.inputIndex(output: ox, tap: b)] += src[ox] }
+                                        if columns.stride == 1 {
+                                            let shift = columns.inputIndex(output: 0, tap: b)
+                                            for ox in lo..<hi { dst[ox + shift] += src[ox] }
+                                        } else {
+                                            for ox in lo..<hi { dst[columns.inputIndex(output: ox, tap: b)] += src[ox] }
+                                        }
                                     }
                                 }
                             }

@@ -56,14 +56,15 @@ public final class Conv2DLayer: Layer {
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let n = input.batch
         let columnsCount = n * outputShape.height * outputShape.width
-        cachedColumns = unfold(input, threads: context.threads)
+        unfold(input, into: &cachedColumns, threads: context.threads)
         cachedBatch = n
         var output = BatchTensor(channels: filters, batch: n, height: outputShape.height, width: outputShape.width)
         weight.value.withUnsafeBufferPointer { w in
             cachedColumns.withUnsafeBufferPointer { cols in
                 output.data.withUnsafeMutableBufferPointer { y in
-                    gemm(m: filters, n: columnsCount, k: patchSize, a: w.baseAddress!, lda: patchSize,
-                         b: cols.baseAddress!, ldb: columnsCount, c: y.baseAddress!, ldc: columnsCount)
+                    parallelGEMM(m: filters, n: columnsCount, k: patchSize, a: w.baseAddress!, lda: patchSize,
+                                 b: cols.baseAddress!, ldb: columnsCount, c: y.baseAddress!, ldc: columnsCount,
+                                 threads: context.threads)
                     if let bias {
                         for k in 0..<filters {
                             let b = bias.value[k], row = y.baseAddress! + k * columnsCount
@@ -83,16 +84,16 @@ public final class Conv2DLayer: Layer {
         gradient.data.withUnsafeBufferPointer { dy in
             cachedColumns.withUnsafeBufferPointer { cols in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    gemm(transposeB: true, m: filters, n: patchSize, k: columnsCount, a: dy.baseAddress!,
-                         lda: columnsCount, b: cols.baseAddress!, ldb: columnsCount, beta: 1, c: dw.baseAddress!,
-                         ldc: patchSize)
+                    parallelGEMM(transposeB: true, m: filters, n: patchSize, k: columnsCount, a: dy.baseAddress!,
+                                 lda: columnsCount, b: cols.baseAddress!, ldb: columnsCount, beta: 1,
+                                 c: dw.baseAddress!, ldc: patchSize, threads: context.threads)
                 }
             }
             weight.value.withUnsafeBufferPointer { w in
                 gradientColumns.withUnsafeMutableBufferPointer { dcols in
-                    gemm(transposeA: true, m: patchSize, n: columnsCount, k: filters, a: w.baseAddress!,
-                         lda: patchSize, b: dy.baseAddress!, ldb: columnsCount, c: dcols.baseAddress!,
-                         ldc: columnsCount)
+                    parallelGEMM(transposeA: true, m: patchSize, n: columnsCount, k: filters, a: w.baseAddress!,
+                                 lda: patchSize, b: dy.baseAddress!, ldb: columnsCount, c: dcols.baseAddress!,
+                                 ldc: columnsCount, threads: context.threads)
                 }
             }
             if let bias {

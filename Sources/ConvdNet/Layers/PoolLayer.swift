@@ -2,8 +2,9 @@
 // (conv-semantics.md §3, §6), on each of the C·N maps.
 //
 // Shapes: input C×N×H×W, output C×N×OH×OW with OH = ⌊(H − size)/stride⌋ + 1.
-// Cached for backward: for max, the index of each window's arg-max (the gradient goes there
-// alone); for average nothing (the gradient is spread equally over the window).
+// Cached for backward: for max, the input and output (backward finds each window's first
+// arg-max, where the gradient goes alone); for average nothing (the gradient is spread
+// equally over the window).
 import ConvdCore
 
 /// Max or average pooling.
@@ -15,7 +16,8 @@ public final class PoolLayer: Layer {
     let size: Int
     let rows: AxisWindow
     let columns: AxisWindow
-    private var argmax: [Int32] = []
+    private var cachedInput: [Float] = []
+    private var cachedOutput: [Float] = []
     private var cachedBatch = 0
 
     init(spec: LayerSpec, input: SampleShape) {
@@ -39,34 +41,30 @@ public final class PoolLayer: Layer {
         let oh = outputShape.height, ow = outputShape.width, h = input.height, w = input.width
         var output = BatchTensor(channels: input.channels, batch: input.batch, height: oh, width: ow)
         cachedBatch = input.batch
-        if kind == .max { argmax = [Int32](repeating: 0, count: maps * oh * ow) }
-        let (rows, columns, size, kind) = (rows, columns, size, kind)
+        let stride = rows.stride, size = size, isMax = kind == .max
+        let scale = 1 / Float(size * size)
         input.data.withUnsafeBufferPointer { xb in
             output.data.withUnsafeMutableBufferPointer { yb in
-                argmax.withUnsafeMutableBufferPointer { ab in
+                do {
                     let x = SharedReadPointer(xb.baseAddress!), y = SharedPointer(yb.baseAddress!)
-                    let arg = ab.baseAddress.map { SharedPointer($0) }
                     parallelFor(maps, threads: context.threads) { range in
                         for m in range {
                             let plane = x.pointer + m * h * w
                             for oy in 0..<oh {
                                 for ox in 0..<ow {
-                                    let y0 = rows.inputIndex(output: oy, tap: 0), x0 = columns.inputIndex(output: ox, tap: 0)
+                                    let corner = oy * stride * w + ox * stride
                                     let o = (m * oh + oy) * ow + ox
-                                    if kind == .max {
-                                        var best = -Float.infinity, at = 0
-                                        for a in 0..<size {
-                                            for b in 0..<size where plane[(y0 + a) * w + x0 + b] > best {
-                                                best = plane[(y0 + a) * w + x0 + b]
-                                                at = (y0 + a) * w + x0 + b
-                                            }
-                                        }
+                                    if isMax && size == 2 {
+                                        let top = max(plane[corner], plane[corner + 1])
+                                        y.pointer[o] = max(top, max(plane[corner + w], plane[corner + w + 1]))
+                                    } else if isMax {
+                                        var best = plane[corner]
+                                        for a in 0..<size { for b in 0..<size { best = max(best, plane[corner + a * w + b]) } }
                                         y.pointer[o] = best
-                                        arg?.pointer[o] = Int32(at)
                                     } else {
                                         var sum: Float = 0
-                                        for a in 0..<size { for b in 0..<size { sum += plane[(y0 + a) * w + x0 + b] } }
-                                        y.pointer[o] = sum / Float(size * size)
+                                        for a in 0..<size { for b in 0..<size { sum += plane[corner + a * w + b] } }
+                                        y.pointer[o] = sum * scale
                                     }
                                 }
                             }
@@ -74,6 +72,10 @@ public final class PoolLayer: Layer {
                     }
                 }
             }
+        }
+        if isMax {
+            cachedInput = input.data
+            cachedOutput = output.data
         }
         return output
     }
@@ -84,15 +86,34 @@ public final class PoolLayer: Layer {
         var dx = BatchTensor(channels: inputShape.channels, batch: n, height: h, width: w)
         let maps = inputShape.channels * n
         let share = 1 / Float(size * size)
-        for m in 0..<maps {
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let o = (m * oh + oy) * ow + ox, g = gradient.data[o]
-                    if kind == .max {
-                        dx.data[m * h * w + Int(argmax[o])] += g
-                    } else {
-                        let y0 = rows.inputIndex(output: oy, tap: 0), x0 = columns.inputIndex(output: ox, tap: 0)
-                        for a in 0..<size { for b in 0..<size { dx.data[m * h * w + (y0 + a) * w + x0 + b] += g * share } }
+        let stride = rows.stride, size = size, isMax = kind == .max
+        gradient.data.withUnsafeBufferPointer { gb in
+            dx.data.withUnsafeMutableBufferPointer { db in
+                cachedInput.withUnsafeBufferPointer { xb in
+                    cachedOutput.withUnsafeBufferPointer { yb in
+                        let g = gb.baseAddress!
+                        for m in 0..<maps {
+                            let plane = db.baseAddress! + m * h * w
+                            for oy in 0..<oh {
+                                for ox in 0..<ow {
+                                    let o = (m * oh + oy) * ow + ox, corner = oy * stride * w + ox * stride
+                                    if isMax {
+                                        // The first position holding the maximum takes the gradient.
+                                        let x = xb.baseAddress! + m * h * w, best = yb[o]
+                                        var at = corner
+                                        search: for a in 0..<size {
+                                            for b in 0..<size where x[corner + a * w + b] == best {
+                                                at = corner + a * w + b
+                                                break search
+                                            }
+                                        }
+                                        plane[at] += g[o]
+                                    } else {
+                                        for a in 0..<size { for b in 0..<size { plane[corner + a * w + b] += g[o] * share } }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
