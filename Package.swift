@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
         .testTarget(name: "ConvdNetTests", dependencies: ["ConvdNet", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdConfigTests", dependencies: ["ConvdConfig", "ConvdNet"]),
+        .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
         .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

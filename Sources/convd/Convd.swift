@@ -8,10 +8,11 @@ struct Convd: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "convd",
-        abstract: "Run convolution filter chains on PNG images.",
+        abstract: "Run convolution filter chains and CNN classifiers on PNG images.",
         discussion: """
             convd decodes PNGs (every colour type and bit depth) into float32 C×H×W tensors, \
-            runs a filter chain over them and writes the feature maps as PNG, montage and NumPy files.
+            runs a filter chain over them and writes the feature maps as PNG, montage and NumPy files; \
+            it trains, evaluates and applies CNN classifiers stored as safetensors models.
 
             A chain is a list of steps separated by "|", e.g.
               gray | gaussian(5, 1.0) | conv(sobel-x, sobel-y; padding=same) | magnitude

@@ -93,11 +93,12 @@ struct FilterCommandTests {
         let root = try ConvdBinary.run(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout == """
-            OVERVIEW: Run convolution filter chains on PNG images.
+            OVERVIEW: Run convolution filter chains and CNN classifiers on PNG images.
 
             convd decodes PNGs (every colour type and bit depth) into float32 C×H×W
             tensors, runs a filter chain over them and writes the feature maps as PNG,
-            montage and NumPy files.
+            montage and NumPy files; it trains, evaluates and applies CNN classifiers
+            stored as safetensors models.
 
             A chain is a list of steps separated by "|", e.g.
               gray | gaussian(5, 1.0) | conv(sobel-x, sobel-y; padding=same) | magnitude
@@ -115,6 +116,13 @@ struct FilterCommandTests {
               filter                  Run a filter chain over PNG files and write the
                                       feature maps.
               kernels                 List the named kernels with their matrices.
+              train                   Train a CNN classifier and write it as a .safetensors
+                                      model.
+              eval                    Evaluate a model: accuracy, per-class
+                                      precision/recall/F1, confusion matrix.
+              classify                Classify PNG images with a trained model.
+              inspect                 Show the layers, output shapes and parameter counts
+                                      of a model or architecture.
 
               See 'convd help <subcommand>' for detailed help.
 

@@ -1,0 +1,68 @@
+// Architecture files: the shipped one parses to its layers; every class of mistake gives a
+// message naming the file and the layer or key (syntax errors: line and column).
+import ConvdConfig
+import ConvdNet
+import Foundation
+import Testing
+
+private func error(_ text: String) -> String? {
+    do {
+        _ = try ArchitectureFile.parse(text, path: "a.toml")
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+private let header = "[input]\nwidth = 28\nheight = 28\nchannels = 1\n"
+
+@Suite("architecture files")
+struct ArchitectureFileTests {
+    @Test("samples/models/fashion.toml: shapes inferred, under 100,000 parameters")
+    func shipped() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/models/fashion.toml").path
+        let architecture = try ArchitectureFile.parse(String(contentsOfFile: path, encoding: .utf8), path: path)
+        #expect(architecture.name == "fashion")
+        let network = try Network(input: architecture.input, specs: architecture.layers)
+        #expect(network.parameterCount < 100_000)
+        #expect(network.outputCount == 10)
+    }
+
+    @Test("a small file with every default")
+    func minimal() throws {
+        let a = try ArchitectureFile.parse(header + """
+            [[layer]]
+            type = "conv2d"
+            filters = 4
+            size = 3
+            [[layer]]
+            type = "maxpool"
+            size = 2
+            [[layer]]
+            type = "dense"
+            units = 10
+            """, path: "dir/tiny.toml")
+        #expect(a.name == "tiny")
+        #expect(a.layers == [.conv2d(filters: 4, size: 3, stride: 1, padding: 0, dilation: 1, bias: true),
+                             .maxpool(size: 2, stride: 2), .dense(units: 10)])
+    }
+
+    @Test("mistakes name the file, the layer and the key")
+    func mistakes() {
+        #expect(error(header + "[[layer]]\ntype = \"conv2\"\n")?.hasPrefix(
+            "a.toml: layer 1: unknown layer type \"conv2\" (known: avgpool, ") == true)
+        #expect(error(header + "[[layer]]\ntype = \"dense\"\nunits = 10\nactivation = \"relu\"\n")
+                == "a.toml: layer 1: dense: unknown key \"activation\" (keys: units)")
+        #expect(error(header + "[[layer]]\ntype = \"dense\"\n") == "a.toml: layer 1: dense: missing units")
+        #expect(error(header + "[[layer]]\ntype = \"dense\"\nunits = \"ten\"\n")
+                == "a.toml: layer 1: dense: units must be a whole number")
+        #expect(error(header + "[[layer]]\ntype = \"maxpool\"\nsize = 64\n[[layer]]\ntype = \"dense\"\nunits = 2\n")
+                == "a.toml: layer 1: maxpool 64×64: input 1×28×28 shrinks to 1×0×0")
+        #expect(error("[[layer]]\ntype = \"relu\"\n") == "a.toml: missing [input] table (width, height, channels)")
+        #expect(error(header) == "a.toml: no [[layer]] tables")
+        #expect(error("layers = 3\n" + header) == "a.toml: unknown key \"layers\" (keys: name, input, layer)")
+        #expect(error("[input]\nwidth = 28\nheight = 28\nchannels = 2\n") == "a.toml: input: channels must be 1 or 3")
+        #expect(error("[input\nwidth = 1\n")?.hasPrefix("a.toml: line 1, column ") == true)
+    }
+}
