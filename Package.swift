@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ConvdCore", targets: ["ConvdCore"]),
         .library(name: "ConvdImage", targets: ["ConvdImage"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
+        .library(name: "ConvdData", targets: ["ConvdData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

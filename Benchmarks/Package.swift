@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // convd's benchmarks: their own package so the main build and CI never compile them.
-// Run: swift run -c release --package-path Benchmarks convd-bench filters
+// Run: swift run -c release --package-path Benchmarks convd-bench filters|cnn
 import PackageDescription
 
 let package = Package(
@@ -13,6 +13,8 @@ let package = Package(
             dependencies: [
                 .product(name: "ConvdCore", package: "convd"),
                 .product(name: "ConvdImage", package: "convd"),
+                .product(name: "ConvdNet", package: "convd"),
+                .product(name: "ConvdData", package: "convd"),
             ]
         )
     ],

@@ -10,7 +10,7 @@ import zlib
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "samples", "images")
 FASHION = "/usr/share/datasets/fashion-mnist"
-LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
+LABELS = ["t-shirt-top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
 
 
 def png(path, width, height, rows, color_type=0, bit_depth=8):
@@ -39,14 +39,25 @@ def fashion():
     with gzip.open(os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz")) as f:
         f.read(8)
         labels = f.read(count)
+    def save(path, i):
+        pixels = images[i * h * w:(i + 1) * h * w]
+        png(path, w, h, [pixels[y * w:(y + 1) * w] for y in range(h)])
+
+    # samples/images/fashion-<label>.png: one each of four classes, for the filter chains.
     wanted = {7: "sneaker", 1: "trouser", 8: "bag", 9: "ankle-boot"}
     for i, label in enumerate(labels):
         if label in wanted:
-            name = wanted.pop(label)
-            pixels = images[i * h * w:(i + 1) * h * w]
-            png(os.path.join(OUT, f"fashion-{name}.png"), w, h, [pixels[y * w:(y + 1) * w] for y in range(h)])
+            save(os.path.join(OUT, f"fashion-{wanted.pop(label)}.png"), i)
         if not wanted:
             break
+    # samples/images/fashion/<true label>-<test index>.png: the first two test images of each class.
+    folder = os.path.join(OUT, "fashion")
+    os.makedirs(folder, exist_ok=True)
+    taken = {}
+    for i, label in enumerate(labels):
+        if taken.get(label, 0) < 2:
+            taken[label] = taken.get(label, 0) + 1
+            save(os.path.join(folder, f"{LABELS[label]}-{i:05d}.png"), i)
 
 
 def shapes():

@@ -18,7 +18,7 @@ public struct Augmentation: Sendable, Equatable {
         self.maxShift = maxShift
     }
 
-    /// Parses `flip,shift` (shift = up to 2 pixels); an empty string is none.
+    /// Parses `flip,shift` (shift = up to 2 pixels, `shift:N` up to N); an empty string is none.
     public static func parse(_ list: String) -> Augmentation? {
         var result = Augmentation.none
         for word in list.split(separator: ",").map({ $0.trimmingSpaces() }) where !word.isEmpty {
@@ -26,7 +26,9 @@ public struct Augmentation: Sendable, Equatable {
             case "flip": result.flip = true
             case "shift": result.maxShift = 2
             case "none": break
-            default: return nil
+            default:
+                guard word.hasPrefix("shift:"), let n = Int(word.dropFirst(6)), (0...8).contains(n) else { return nil }
+                result.maxShift = n
             }
         }
         return result

@@ -27,15 +27,15 @@ func measure(runs: Int, _ body: () -> Void) -> (median: Double, min: Double, max
     return (median, samples.first ?? 0, samples.last ?? 0)
 }
 
-/// One JSON line: the given fields, then ms_median, ms_min and ms_max.
-func report(_ fields: [(String, String)], _ timing: (median: Double, min: Double, max: Double)) {
-    let all = fields + [("ms_median", format(timing.median)), ("ms_min", format(timing.min)),
-                        ("ms_max", format(timing.max))]
+/// One JSON line: the given fields, then (when `timed`) ms_median, ms_min and ms_max.
+func report(_ fields: [(String, String)], _ timing: (median: Double, min: Double, max: Double), timed: Bool = true) {
+    let all = fields + (timed ? [("ms_median", format(timing.median)), ("ms_min", format(timing.min)),
+                                 ("ms_max", format(timing.max))] : [])
     print("{" + all.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
 }
 
 func format(_ v: Double) -> String {
-    String(Double((v * 100).rounded() / 100))
+    String(Double((v * 10000).rounded() / 10000))
 }
 
 func quoted(_ s: String) -> String { "\"\(s)\"" }

@@ -1,6 +1,7 @@
 // convd-bench: `filters` times direct correlation on a 4096×4096 float32 image (kernels 3, 5,
 // 11; zero padding `same`; 1 and 2 threads) and PNG decode/encode of 2048×2048 gray and RGB at
-// zlib levels 1 and 6. One JSON object per line.
+// zlib levels 1 and 6; `cnn` (CNNBench.swift) times training and inference. One JSON object
+// per line.
 import ConvdCore
 import ConvdImage
 #if canImport(Glibc)
@@ -13,8 +14,13 @@ let arguments = CommandLine.arguments.dropFirst()
 let suite = arguments.first ?? "filters"
 let runs = Int(arguments.dropFirst().first ?? "") ?? 11
 
-guard suite == "filters" else {
-    print("usage: convd-bench filters [RUNS]")
+switch suite {
+case "filters": break
+case "cnn":
+    runCNNBenchmarks(runs: Int(arguments.dropFirst().first ?? "") ?? 3)
+    exit(0)
+default:
+    print("usage: convd-bench filters|cnn [RUNS]")
     exit(2)
 }
 

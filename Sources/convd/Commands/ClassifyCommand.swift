@@ -51,13 +51,14 @@ struct ClassifyCommand: ParsableCommand {
             printError("convd: \(error)")
             throw ExitCode.failure
         }
-        setGEMMThreads(threads ?? FilterJob.coreCount)
+        setGEMMThreads(1)  // the layers split their GEMMs over convd's own threads
+        let threads = threads ?? FilterJob.coreCount
         var failures = 0
         for path in inputs {
             do {
                 let image = try PNGCodec.decodeFile(path)
                 let started = monotonicSeconds()
-                let probabilities = loaded.classify([image])[0]
+                let probabilities = loaded.classify([image], threads: threads)[0]
                 let ms = (monotonicSeconds() - started) * 1000
                 let result = Classification(probabilities: probabilities, labels: loaded.labels, k: top)
                 print(json ? jsonLine(path, result, ms: ms) : textLine(path, result))

@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine, or step:EPOCHS:FACTOR (e.g. step:5:0.5).")
     var schedule: String = "constant"
 
-    @Option(help: "Augmentations: flip, shift (random shifts up to 2 px), comma-separated.")
+    @Option(help: "Augmentations: flip, shift (random shifts up to 2 px) or shift:N (up to N px), comma-separated.")
     var augment: String = ""
 
     @Option(help: "Random seed (weights, shuffling, augmentation, dropout).")
@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
         guard (0..<1).contains(valSplit) else { throw ValidationError("--val-split must be in [0, 1)") }
-        guard Augmentation.parse(augment) != nil else { throw ValidationError("--augment takes flip and/or shift") }
+        guard Augmentation.parse(augment) != nil else { throw ValidationError("--augment takes flip and/or shift or shift:N (N ≤ 8)") }
         guard Self.parseSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be constant, cosine or step:EPOCHS:FACTOR")
         }
@@ -121,8 +121,10 @@ struct TrainCommand: ParsableCommand {
             augmentation: Augmentation.parse(augment) ?? .none, validationSplit: valSplit, seed: seed, threads: threads)
         let trainer = Trainer(options: options, clock: monotonicSeconds)
         let display = ProgressDisplay()
+        let held = Int((Double(trainData.count) * valSplit).rounded())
         printError("convd: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on "
-                   + "\(trainData.count) images from \(data), \(threads) threads")
+                   + "\(trainData.count - held) images from \(data)"
+                   + (held > 0 ? " (\(held) more held out for validation)" : "") + ", \(threads) threads")
         let started = monotonicSeconds()
         let reports = trainer.train(network, on: trainData, input: input, progress: display.batch,
                                     epochDone: display.epoch)

@@ -1,0 +1,99 @@
+// The CNN commands through the built binary: train one short epoch on a small IDX subset,
+// then inspect, classify and eval with the model it wrote.
+import ConvdImage
+import ConvdTestSupport
+import Foundation
+import Testing
+
+/// A folder with Fashion-MNIST's first 300 training and 100 test images as uncompressed IDX.
+private func smallFashion(_ dir: TemporaryDirectory) throws -> String {
+    let source = "/usr/share/datasets/fashion-mnist"
+    for (prefix, count) in [("train", 300), ("t10k", 100)] {
+        for (kind, header, size) in [("images-idx3-ubyte", 16, 784), ("labels-idx1-ubyte", 8, 1)] {
+            let gz = try Data(contentsOf: URL(fileURLWithPath: "\(source)/\(prefix)-\(kind).gz"))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            process.arguments = ["-dc"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(gz)
+            try input.fileHandleForWriting.close()
+            var bytes = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
+            process.waitUntilExit()
+            bytes = Array(bytes.prefix(header + count * size))
+            bytes[4] = 0; bytes[5] = 0; bytes[6] = UInt8(count >> 8); bytes[7] = UInt8(count & 0xff)
+            try dir.write("fashion/\(prefix)-\(kind)", bytes)
+        }
+    }
+    return dir.file("fashion")
+}
+
+@Suite("CNN commands, end to end", .serialized)
+struct ModelCommandTests {
+    @Test("train → inspect → classify → eval on a small Fashion-MNIST subset")
+    func workflow() throws {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("fashion"), withIntermediateDirectories: true)
+        let data = try smallFashion(dir)
+        let model = dir.file("m.safetensors")
+        let train = try ConvdBinary.run(["train", "--arch", "fmnist-small", "--data", data, "--epochs", "1",
+                                         "--batch", "32", "--seed", "3", "-o", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("epoch 1: loss "))
+        #expect(train.stderr.contains("on 270 images from \(data) (30 more held out for validation)"))
+        #expect(train.stderr.contains("test accuracy "))
+        #expect(try dir.listing().contains("m.curve.svg"))
+        let history = try String(contentsOfFile: dir.file("m.history.csv"), encoding: .utf8)
+        #expect(history.hasPrefix("epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.001,"))
+
+        let inspect = try ConvdBinary.run(["inspect", model, "--json"])
+        #expect(inspect.status == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        #expect(summary?["total_params"] as? Int == 20_490)
+        #expect((summary?["layers"] as? [Any])?.count == 7)
+
+        let sneaker = try PNGCodec.encode([UInt8](repeating: 0, count: 28 * 28), width: 28, height: 28, channels: 1)
+        let image = try dir.write("blank.png", sneaker)
+        let bad = try dir.write("bad.png", Array("not a png".utf8))
+        let classify = try ConvdBinary.run(["classify", "--model", model, image, bad, "--json", "--top", "2",
+                                            "--activations", dir.file("act")])
+        #expect(classify.status == 1)
+        #expect(classify.stderr == "\(bad): not a PNG file (bad signature)\n")
+        let line = try JSONSerialization.jsonObject(with: Data(classify.stdout.utf8)) as? [String: Any]
+        #expect(line?["file"] as? String == image)
+        #expect((line?["top"] as? [[Any]])?.count == 2)
+        let confidence = try #require(line?["confidence"] as? Double)
+        #expect(confidence > 0 && confidence <= 1)
+        #expect(try dir.listing("act") == ["blank.layer0.conv2d.png", "blank.layer3.conv2d.png"])
+
+        let eval = try ConvdBinary.run(["eval", "--model", model, "--data", data, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+        #expect(report?["samples"] as? Int == 100)
+        #expect((report?["confusion"] as? [[Int]])?.count == 10)
+        #expect((report?["per_class"] as? [[String: Any]])?.first?["label"] as? String == "T-shirt/top")
+        let text = try ConvdBinary.run(["eval", "--model", model, "--data", data])
+        #expect(text.stdout.hasPrefix("accuracy "))
+        #expect(text.stdout.contains("confusion matrix (rows: true class, columns: predicted"))
+    }
+
+    @Test("inspect prints the presets' tables; bad inputs are one-line errors")
+    func inspectAndErrors() throws {
+        let lenet = try ConvdBinary.run(["inspect", "lenet5"])
+        #expect(lenet.stdout.contains("total parameters: 61,706"))
+        #expect(lenet.stdout.contains("0    conv2d          6×5×5, pad 2              6×28×28     156\n"))
+        let missing = try ConvdBinary.run(["inspect", "nonet"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "convd: nonet: neither a preset (lenet5, fmnist-small) nor an architecture .toml file\n")
+        let dir = TemporaryDirectory()
+        let fake = try dir.write("fake.safetensors", Array("12345678".utf8))
+        let badModel = try ConvdBinary.run(["classify", "--model", fake, "x.png"])
+        #expect(badModel.status == 1)
+        #expect(badModel.stderr.hasPrefix("convd: \(fake): header length "))
+        let badData = try ConvdBinary.run(["train", "--arch", "lenet5", "--data", dir.file("nope"), "-o", dir.file("m.safetensors")])
+        #expect(badData.status == 1)
+        #expect(badData.stderr.contains("nope: no such folder"))
+    }
+}
