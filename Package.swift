@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "ConvdTestSupport",
-            dependencies: ["ConvdCore", "ConvdImage", "CPNG"]
+            dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "CPNG"]
         ),
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),

@@ -1,5 +1,6 @@
 // PNGFixture: PNG files of every colour type and bit depth, made in code for the tests with
 // libpng's writer (through CPNG), from samples given one per value as the file stores them.
+import ConvdNet
 import CPNG
 
 /// A PNG to build: size, colour type, bit depth and the samples.
@@ -129,19 +130,5 @@ public struct FixtureError: Error, CustomStringConvertible {
     public var description: String { "fixture: \(message)" }
 }
 
-/// A seeded generator (SplitMix64) so random tests repeat exactly.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator tests use: ConvdNet's SplitMix64, so random tests repeat exactly.
+public typealias SeededGenerator = SplitMix64
