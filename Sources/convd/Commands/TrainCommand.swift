@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine, or step:EPOCHS:FACTOR (e.g. step:5:0.5).")
     var schedule: String = "constant"
 
-    @Option(help: "Augmentations: flip, shift (random shifts up to 2 px) or shift:N (up to N px), comma-separated.")
+    @Option(help: "Augmentations: flip, shift (random shifts up to 2 px) or shift:N (up to N px), erase (random erasing), comma-separated.")
     var augment: String = ""
 
     @Option(help: "Random seed (weights, shuffling, augmentation, dropout).")
@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
         guard (0..<1).contains(valSplit) else { throw ValidationError("--val-split must be in [0, 1)") }
-        guard Augmentation.parse(augment) != nil else { throw ValidationError("--augment takes flip and/or shift or shift:N (N ≤ 8)") }
+        guard Augmentation.parse(augment) != nil else { throw ValidationError("--augment takes flip, shift or shift:N (N ≤ 8) and erase") }
         guard Self.parseSchedule(schedule) != nil else {
             throw ValidationError("--schedule must be constant, cosine or step:EPOCHS:FACTOR")
         }
