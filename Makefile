@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 
-.PHONY: all bootstrap build test run install samples model bench clean
+.PHONY: all bootstrap build test run filters install samples model bench clean
 
 all: build
 
@@ -18,13 +18,38 @@ test: bootstrap
 	$(SWIFT) build
 	$(SWIFT) test
 
-# Until the daemon exists: every sample chain over the sample images, into var/out/.
+# The daemon in the foreground on samples/convd.toml: drop PNGs into var/in/fashion/ (labels)
+# or var/in/edges/ (edge maps); results in var/out/, one line per file in
+# var/log/classifications.jsonl. Ctrl-C stops it.
 run: build
-	scripts/run-samples
+	mkdir -p var/in var/out var/log var/state var/failed
+	.build/release/convd run --config samples/convd.toml
 
+# Every sample chain over the sample images, into var/out/filters/ (no daemon).
+filters: build
+	OUT=var/out/filters scripts/run-samples
+
+# Installs the binary, the unit, the config (never overwriting an existing one) and the
+# shipped model; creates the convd system user and /srv/convd/{fashion,edges}/... for it.
+# With DESTDIR (packaging) the user and ownership steps are skipped.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/convd/models \
+		$(DESTDIR)/etc/convd $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/logrotate.d
 	install -m 0755 .build/release/convd $(DESTDIR)$(PREFIX)/bin/convd
+	install -m 0644 samples/models/fashion-mnist.safetensors $(DESTDIR)$(PREFIX)/share/convd/models/
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/convd.service > $(DESTDIR)/etc/systemd/system/convd.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/convd.service
+	[ -e $(DESTDIR)/etc/convd/convd.toml ] || \
+		sed 's|/usr/local/|$(PREFIX)/|g' etc/convd/convd.toml > $(DESTDIR)/etc/convd/convd.toml
+	install -m 0644 samples/logrotate/convd $(DESTDIR)/etc/logrotate.d/convd
+	install -d $(DESTDIR)/srv/convd/fashion/in $(DESTDIR)/srv/convd/fashion/out $(DESTDIR)/srv/convd/fashion/failed \
+		$(DESTDIR)/srv/convd/edges/in $(DESTDIR)/srv/convd/edges/out $(DESTDIR)/srv/convd/edges/failed
+	if [ -z "$(DESTDIR)" ]; then \
+		getent passwd convd >/dev/null || useradd --system --home-dir /var/lib/convd --shell /usr/sbin/nologin convd; \
+		chown -R convd:convd /srv/convd; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+	@echo "installed; start it with: systemctl enable --now convd"
 
 # Re-create samples/images from Fashion-MNIST and code (the PNGs are committed).
 samples: bootstrap
@@ -40,9 +65,10 @@ model: build
 		--val-split 0 --seed 1 -o $(MODEL)
 	.build/release/convd eval --model $(MODEL) --data $(FASHION)
 
-bench: bootstrap
+bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench filters
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench cnn
+	$(SWIFT) run -c release --package-path Benchmarks convd-bench daemon
 
 clean:
 	rm -rf .build var

@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libpng's classic API behind a C shim that keeps every setjmp/longjmp inside C.
@@ -40,9 +42,27 @@ let package = Package(
             dependencies: ["COpenBLAS", "CConvKernels"]
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // libinotifytools (Debian ships no .pc file, so the module map names the library).
+        .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools",
+                       providers: [.apt(["libinotifytools0-dev"])]),
+        // SQLite, the ledger's crash-safe store.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "ConvdWatch",
+            dependencies: ["CInotifyTools"]
+        ),
+        .target(
+            name: "ConvdDaemon",
+            dependencies: [
+                "ConvdConfig", "ConvdWatch", "ConvdImage", "ConvdNet", "ConvdCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "ConvdConfig",
-            dependencies: ["ConvdNet", "ConvdCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["ConvdNet", "ConvdCore", "ConvdImage", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "ConvdData",
@@ -59,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "convd",
             dependencies: [
-                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig",
+                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig", "ConvdDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +90,9 @@ let package = Package(
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
         .testTarget(name: "ConvdNetTests", dependencies: ["ConvdNet", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdConfigTests", dependencies: ["ConvdConfig", "ConvdNet"]),
+        .testTarget(name: "ConvdConfigTests", dependencies: ["ConvdConfig", "ConvdNet", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdWatchTests", dependencies: ["ConvdWatch", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdDaemonTests", dependencies: ["ConvdDaemon", "ConvdTestSupport"]),
         .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
         .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdTestSupport"]),
     ],

@@ -3,16 +3,17 @@
 import ArgumentParser
 
 @main
-struct Convd: ParsableCommand {
+struct Convd: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "convd",
-        abstract: "Run convolution filter chains and CNN classifiers on PNG images.",
+        abstract: "Watch folders and run convolution filter chains or CNN classifiers on every PNG.",
         discussion: """
             convd decodes PNGs (every colour type and bit depth) into float32 C×H×W tensors, \
             runs a filter chain over them and writes the feature maps as PNG, montage and NumPy files; \
-            it trains, evaluates and applies CNN classifiers stored as safetensors models.
+            it trains, evaluates and applies CNN classifiers stored as safetensors models. \
+            As a daemon ('convd run'), it watches folders and does this to every PNG dropped into them.
 
             A chain is a list of steps separated by "|", e.g.
               gray | gaussian(5, 1.0) | conv(sobel-x, sobel-y; padding=same) | magnitude
@@ -20,7 +21,8 @@ struct Convd: ParsableCommand {
             Run 'convd kernels' for the named kernels and 'convd filter --help' for every step.
             """,
         version: "convd \(version)",
-        subcommands: [FilterCommand.self, KernelsCommand.self, TrainCommand.self, EvalCommand.self,
+        subcommands: [RunCommand.self, CheckConfigCommand.self, StatusCommand.self, RetryCommand.self,
+                      FilterCommand.self, KernelsCommand.self, TrainCommand.self, EvalCommand.self,
                       ClassifyCommand.self, InspectCommand.self]
     )
 }

@@ -93,12 +93,14 @@ struct FilterCommandTests {
         let root = try ConvdBinary.run(["--help"])
         #expect(root.status == 0)
         #expect(root.stdout == """
-            OVERVIEW: Run convolution filter chains and CNN classifiers on PNG images.
+            OVERVIEW: Watch folders and run convolution filter chains or CNN classifiers on
+            every PNG.
 
             convd decodes PNGs (every colour type and bit depth) into float32 C×H×W
             tensors, runs a filter chain over them and writes the feature maps as PNG,
             montage and NumPy files; it trains, evaluates and applies CNN classifiers
-            stored as safetensors models.
+            stored as safetensors models. As a daemon ('convd run'), it watches folders and
+            does this to every PNG dropped into them.
 
             A chain is a list of steps separated by "|", e.g.
               gray | gaussian(5, 1.0) | conv(sobel-x, sobel-y; padding=same) | magnitude
@@ -113,6 +115,14 @@ struct FilterCommandTests {
               -h, --help              Show help information.
 
             SUBCOMMANDS:
+              run                     Run the daemon: watch the configured folders and
+                                      process every new PNG.
+              check-config            Check a daemon config and print it with every default
+                                      filled in.
+              status                  Show what the daemon is doing: per-watch counts,
+                                      modes and what is blocked.
+              retry                   Process files again: failed ones (in a failed_dir or
+                                      an input folder) or finished ones.
               filter                  Run a filter chain over PNG files and write the
                                       feature maps.
               kernels                 List the named kernels with their matrices.

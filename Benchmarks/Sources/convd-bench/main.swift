@@ -1,6 +1,7 @@
 // convd-bench: `filters` times direct correlation on a 4096×4096 float32 image (kernels 3, 5,
 // 11; zero padding `same`; 1 and 2 threads) and PNG decode/encode of 2048×2048 gray and RGB at
-// zlib levels 1 and 6; `cnn` (CNNBench.swift) times training and inference. One JSON object
+// zlib levels 1 and 6; `cnn` (CNNBench.swift) times training and inference; `daemon`
+// (DaemonBench.swift) runs the real daemon on temporary folders. One JSON object
 // per line.
 import ConvdCore
 import ConvdImage
@@ -19,8 +20,11 @@ case "filters": break
 case "cnn":
     runCNNBenchmarks(runs: Int(arguments.dropFirst().first ?? "") ?? 3)
     exit(0)
+case "daemon":
+    runDaemonBenchmarks(runs: Int(arguments.dropFirst().first ?? "") ?? 3)
+    exit(0)
 default:
-    print("usage: convd-bench filters|cnn [RUNS]")
+    print("usage: convd-bench filters|cnn|daemon [RUNS]")
     exit(2)
 }
 

@@ -1,0 +1,179 @@
+// `convd-bench daemon`: the real `convd run` (release build) on temporary folders.
+// 1. 2,000 Fashion-MNIST test images (28×28) renamed into a classification watch at once:
+//    files/s and latency from each rename to its classification log line (p50, p99).
+// 2. 200 RGB 1024×1024 images through a 2-map edge chain, PNG outputs at zlib level 1 and 6.
+// Each scenario runs `runs` times on fresh folders; medians are reported, with the daemon's
+// peak RSS (VmHWM).
+import ConvdData
+import ConvdImage
+import ConvdNet
+import Foundation
+
+private struct DaemonRun {
+    var filesPerSecond: Double
+    var p50: Double
+    var p99: Double
+    var peakRSSMB: Double
+}
+
+private func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+private func percentile(_ values: [Double], _ p: Double) -> Double {
+    let s = values.sorted()
+    return s.isEmpty ? 0 : s[min(s.count - 1, Int((p * Double(s.count)).rounded(.up)) - 1)]
+}
+
+private func wallMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
+
+/// One daemon run: start, drop `images` by rename, wait for every log line, stop.
+private func runDaemon(binary: String, config: (String) -> String, images: [[UInt8]]) throws -> DaemonRun {
+    let root = NSTemporaryDirectory() + "convd-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fm = FileManager.default
+    for folder in ["in", "out", "state", "log", "staging"] {
+        try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+    }
+    defer { try? fm.removeItem(atPath: root) }
+    try Data(config(root).utf8).write(to: URL(fileURLWithPath: "\(root)/convd.toml"))
+    for (i, bytes) in images.enumerated() { try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/staging/i\(i).png")) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = ["run", "--config", "\(root)/convd.toml"]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+    // Ready when the status file says so.
+    while true {
+        if let data = fm.contents(atPath: "\(root)/state/status.json"),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           object["state"] as? String == "running" { break }
+        usleep(5000)
+    }
+    var dropped = [Double](repeating: 0, count: images.count)
+    let start = wallMilliseconds()
+    for i in images.indices {
+        dropped[i] = wallMilliseconds()
+        rename("\(root)/staging/i\(i).png", "\(root)/in/i\(i).png")
+    }
+    // Tail the log: note when each file's line appears.
+    var arrived = [Double](repeating: 0, count: images.count)
+    var seen = 0
+    var offset: UInt64 = 0
+    var pending = ""
+    let log = "\(root)/log/classifications.jsonl"
+    while seen < images.count {
+        if let handle = FileHandle(forReadingAtPath: log) {
+            handle.seek(toFileOffset: offset)
+            let data = handle.readDataToEndOfFile()
+            try? handle.close()
+            offset += UInt64(data.count)
+            pending += String(decoding: data, as: UTF8.self)
+            let now = wallMilliseconds()
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = pending[..<newline]
+                pending = String(pending[pending.index(after: newline)...])
+                if let range = line.range(of: "/in/i"), let end = line[range.upperBound...].firstIndex(of: "."),
+                   let index = Int(line[range.upperBound..<end]) {
+                    arrived[index] = now
+                    seen += 1
+                }
+            }
+        }
+        usleep(200)
+    }
+    let end = arrived.max() ?? start
+    let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+    let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        .flatMap { Double($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+    process.terminate()
+    process.waitUntilExit()
+    let latencies = images.indices.map { arrived[$0] - dropped[$0] }
+    return DaemonRun(filesPerSecond: Double(images.count) / ((end - start) / 1000), p50: percentile(latencies, 0.5),
+                     p99: percentile(latencies, 0.99), peakRSSMB: hwm / 1024)
+}
+
+private func reportRuns(_ name: String, _ extra: [(String, String)], _ runs: [DaemonRun]) {
+    report([("bench", quoted(name))] + extra + [
+        ("runs", String(runs.count)),
+        ("files_per_s_median", format(median(runs.map(\.filesPerSecond)))),
+        ("latency_p50_ms_median", format(median(runs.map(\.p50)))),
+        ("latency_p99_ms_median", format(median(runs.map(\.p99)))),
+        ("peak_rss_mb_median", format(median(runs.map(\.peakRSSMB)))),
+    ], (0, 0, 0), timed: false)
+}
+
+func runDaemonBenchmarks(runs: Int) {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    let binary = ProcessInfo.processInfo.environment["CONVD_BINARY"] ?? "\(repository)/.build/release/convd"
+    let header = { (root: String) in
+        """
+        [daemon]
+        workers = 2
+        state_dir = "\(root)/state"
+        classification_log = "\(root)/log/classifications.jsonl"
+        log_level = "warning"
+        rescan_interval = 0
+        """
+    }
+    do {
+        let test = try DatasetLoader.load("/usr/share/datasets/fashion-mnist", split: .test, shape: Preset.input,
+                                          limit: 2000)
+        let small = try (0..<test.count).map { i in
+            try PNGCodec.encode(test.pixels[(i * 784)..<((i + 1) * 784)].map { UInt8(($0 * 255).rounded()) },
+                                width: 28, height: 28, channels: 1, level: 6)
+        }
+        let model = "\(repository)/samples/models/fashion-mnist.safetensors"
+        let classify = (0..<runs).compactMap { _ in
+            try? runDaemon(binary: binary, config: { root in header(root) + """
+
+                [models.fashion]
+                path = "\(model)"
+
+                [[watch]]
+                name = "fashion"
+                input = "\(root)/in"
+                output = "\(root)/out"
+                model = "fashion"
+                """ }, images: small)
+        }
+        reportRuns("daemon_classify", [("files", "2000"), ("size", "28")], classify)
+        var generator = SystemRandomNumberGenerator()
+        let side = 1024
+        let large = try (0..<200).map { _ -> [UInt8] in
+            let phase = Double.random(in: 0...100, using: &generator)
+            var samples = [UInt8](repeating: 0, count: side * side * 3)
+            for y in 0..<side {
+                for x in 0..<side {
+                    for c in 0..<3 {
+                        let v = 128 + 90 * sin((Double(x) + phase) / (30 + Double(c) * 7)) * cos(Double(y) / 45)
+                        samples[(y * side + x) * 3 + c] = UInt8(max(0, min(255, v + Double.random(in: 0...8, using: &generator))))
+                    }
+                }
+            }
+            return try PNGCodec.encode(samples, width: side, height: side, channels: 3, level: 1)
+        }
+        for level in [1, 6] {
+            let edges = (0..<runs).compactMap { _ in
+                try? runDaemon(binary: binary, config: { root in header(root) + """
+
+                    [chains]
+                    edges = "gray | conv(sobel-x, sobel-y; padding=same)"
+
+                    [[watch]]
+                    name = "edges"
+                    input = "\(root)/in"
+                    output = "\(root)/out"
+                    chain = "edges"
+                    formats = ["png"]
+                    png_compression = \(level)
+                    """ }, images: large)
+            }
+            reportRuns("daemon_edges", [("files", "200"), ("size", "1024"), ("png_level", String(level))], edges)
+        }
+    } catch {
+        print("{\"error\":\(quoted("\(error)"))}")
+    }
+}

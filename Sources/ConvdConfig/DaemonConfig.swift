@@ -1,0 +1,112 @@
+// DaemonConfig: the daemon's configuration (DESIGN.md §5), typed and with every default
+// filled in. Paths are absolute: relative ones in the file are taken relative to the
+// folder that holds the file. `etc/convd/convd.toml` documents each key.
+import ConvdImage
+
+/// The whole configuration.
+public struct DaemonConfig: Sendable, Equatable {
+    /// The file it was read from (absolute).
+    public var file: String
+    /// `[daemon]`.
+    public var daemon: DaemonSettings
+    /// `[chains]`: name → chain text, sorted by name.
+    public var chains: [(name: String, text: String)]
+    /// `[models.NAME]`, sorted by name.
+    public var models: [ModelSettings]
+    /// `[[watch]]`, in file order.
+    public var watches: [WatchSettings]
+
+    public static func == (a: DaemonConfig, b: DaemonConfig) -> Bool {
+        a.file == b.file && a.daemon == b.daemon && a.models == b.models && a.watches == b.watches
+            && a.chains.map(\.name) == b.chains.map(\.name) && a.chains.map(\.text) == b.chains.map(\.text)
+    }
+
+    /// The chain text named `name`.
+    public func chain(named name: String) -> String? { chains.first { $0.name == name }?.text }
+
+    /// The model named `name`.
+    public func model(named name: String) -> ModelSettings? { models.first { $0.name == name } }
+}
+
+/// Output format of the process's own log lines.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
+/// `[daemon]`: settings of the whole process.
+public struct DaemonSettings: Sendable, Equatable {
+    /// Parallel jobs (default: the cores online).
+    public var workers: Int
+    /// Folder of the ledger (`ledger.sqlite`) and, by default, the status file.
+    public var stateDir: String
+    /// The classification log (JSON lines).
+    public var classificationLog: String
+    /// The status file `convd status` prints (default `<state_dir>/status.json`).
+    public var statusFile: String
+    /// `text` or `json` lines on stderr.
+    public var logFormat: LogFormat
+    /// Lowest level logged: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String
+    /// Files larger than this are refused.
+    public var maxFileBytes: Int
+    /// Images with more pixels are refused before decoding.
+    public var maxPixels: Int
+    /// Seconds between safety rescans of every watch (0 = off).
+    public var rescanInterval: Double
+    /// Seconds SIGTERM waits for jobs in flight.
+    public var stopTimeout: Double
+    /// Extra name patterns ignored in every watch.
+    public var ignore: [String]
+}
+
+/// `[models.NAME]`.
+public struct ModelSettings: Sendable, Equatable {
+    /// The name watches use.
+    public var name: String
+    /// The `.safetensors` file.
+    public var path: String
+    /// Labels listed per image.
+    public var topK: Int
+}
+
+/// What happens to an input after it was processed.
+public enum AfterAction: String, Sendable, CaseIterable {
+    case keep, move, delete
+}
+
+/// How a watch learns about new files.
+public enum WatchMode: String, Sendable, CaseIterable {
+    /// inotify, except on network and FUSE file systems, which are polled.
+    case auto
+    case inotify
+    case poll
+}
+
+/// `[[watch]]`: one input folder, its pipeline and its output folder.
+public struct WatchSettings: Sendable, Equatable {
+    public var name: String
+    public var input: String
+    public var output: String
+    /// The chain's name in `[chains]`.
+    public var chain: String?
+    /// The model's name in `[models]`.
+    public var model: String?
+    /// What a chain writes.
+    public var formats: OutputFormats
+    public var recursive: Bool
+    /// File name pattern (fnmatch, case-insensitive).
+    public var pattern: String
+    public var after: AfterAction
+    public var doneDir: String?
+    public var failedDir: String?
+    /// Quiet time before a file that was written in place is read.
+    public var settleMs: Int
+    /// zlib level of the PNGs written (0–9).
+    public var pngCompression: Int
+    public var mode: WatchMode
+    /// Seconds between listings when the watch is polled.
+    public var pollInterval: Double
+    public var followSymlinks: Bool
+    /// Name patterns ignored besides the built-in ones.
+    public var ignore: [String]
+}

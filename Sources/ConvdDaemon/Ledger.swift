@@ -1,0 +1,272 @@
+// Ledger: the daemon's memory of work, in SQLite (WAL). One row per file version (watch,
+// relative path, size, mtime, inode) with its state: pending → running → done | failed.
+// Pending work lives here, not in memory, so a burst of 100,000 files costs rows, not RAM,
+// and a restart after `kill -9` finds every unfinished job (running rows return to pending).
+// Every call is serialised by one lock; each is a single statement or one transaction.
+//
+// Why SQLite: crash-safe with WAL (a process crash loses no committed transaction; with
+// synchronous=NORMAL only a power cut can lose the last ones), indexed lookups per file,
+// and `sqlite3` lets an admin look inside. The system library is used directly.
+import Foundation
+
+/// A file version discovered in a watch.
+public struct Discovery: Sendable {
+    public var watch: String
+    /// Path relative to the watch's input folder.
+    public var path: String
+    public var version: FileVersion
+    /// Arrived by rename: complete, no settle time.
+    public var moved: Bool
+    /// Earliest time (wall clock) it may be read.
+    public var readyAt: Double
+}
+
+/// A claimed job.
+public struct Job: Sendable, Equatable {
+    public var id: Int64
+    public var watch: String
+    public var path: String
+    public var version: FileVersion
+    public var moved: Bool
+    public var attempts: Int
+    /// When the file was first seen (wall clock).
+    public var discovered: Double
+}
+
+/// A discovered version the ledger already finished.
+public struct FinishedVersion: Sendable {
+    public var discovery: Discovery
+    public var failed: Bool
+    public var reason: String?
+}
+
+/// Per-watch counts.
+public struct LedgerCounts: Sendable, Equatable {
+    public var done = 0, failed = 0, pending = 0, running = 0
+}
+
+/// The database behind one lock.
+private final class LockedDatabase: @unchecked Sendable {
+    private let lock = NSLock()
+    private let database: SQLiteDatabase
+
+    init(_ database: SQLiteDatabase) { self.database = database }
+
+    func withLock<T>(_ body: (SQLiteDatabase) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(database)
+    }
+}
+
+public final class Ledger: Sendable {
+    private let db: LockedDatabase
+
+    /// Opens or creates `STATE_DIR/ledger.sqlite`; rows left running by a previous process
+    /// become pending again (unless `resetRunning` is false: another process, `convd retry`,
+    /// opening the ledger of a running daemon).
+    public init(path: String, resetRunning: Bool = true) throws(SQLiteError) {
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS files(
+                id INTEGER PRIMARY KEY, watch TEXT NOT NULL, path TEXT NOT NULL,
+                size INTEGER NOT NULL, mtime INTEGER NOT NULL, inode INTEGER NOT NULL,
+                state TEXT NOT NULL, moved INTEGER NOT NULL DEFAULT 0, ready_at REAL NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0, discovered REAL NOT NULL,
+                reason TEXT, finished REAL, seq INTEGER, line TEXT);
+            CREATE UNIQUE INDEX IF NOT EXISTS version ON files(watch, path, size, mtime, inode);
+            CREATE INDEX IF NOT EXISTS by_path ON files(watch, path);
+            CREATE INDEX IF NOT EXISTS waiting ON files(id) WHERE state = 'pending';
+            CREATE INDEX IF NOT EXISTS by_seq ON files(seq) WHERE seq IS NOT NULL;
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            INSERT OR IGNORE INTO meta VALUES('next_seq', 1), ('logged_seq', 0);
+            """)
+        if resetRunning { try database.execute("UPDATE files SET state = 'pending' WHERE state = 'running'") }
+        db = LockedDatabase(database)
+    }
+
+    /// Records discoveries in one transaction. A version already known is left alone (a
+    /// pending one has its ready time moved: events push the settle time on); a new version
+    /// of a path whose old version is still pending replaces it. Returns the number of
+    /// versions that are new, and the finished versions among `discoveries` (a rescan uses
+    /// them to finish an after-action a crash interrupted).
+    public func record(_ discoveries: [Discovery]) throws(SQLiteError) -> (added: Int, finished: [FinishedVersion]) {
+        guard !discoveries.isEmpty else { return (0, []) }
+        return try db.withLock { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                var added = 0
+                var finished: [FinishedVersion] = []
+                for d in discoveries {
+                    let key: [SQLValue] = [.text(d.watch), .text(d.path), .int(d.version.size), .int(d.version.mtimeNs),
+                                           .int(d.version.inode)]
+                    let rows = try db.query("SELECT id, state, ready_at, reason FROM files WHERE watch = ? AND path = ? "
+                                            + "AND size = ? AND mtime = ? AND inode = ?", key)
+                    if let row = rows.first {
+                        let state = row[1].text ?? ""
+                        if state == "pending" {
+                            let readyAt = d.moved ? min(row[2].real, d.readyAt) : max(row[2].real, d.readyAt)
+                            try db.query("UPDATE files SET ready_at = ?, moved = moved | ? WHERE id = ?",
+                                         [.real(readyAt), .int(d.moved ? 1 : 0), row[0]])
+                        } else if state == "done" || state == "failed" {
+                            finished.append(FinishedVersion(discovery: d, failed: state == "failed", reason: row[3].text))
+                        }
+                        continue
+                    }
+                    try db.query("UPDATE files SET size = ?, mtime = ?, inode = ?, ready_at = ?, moved = ? "
+                                 + "WHERE watch = ? AND path = ? AND state = 'pending'",
+                                 [key[2], key[3], key[4], .real(d.readyAt), .int(d.moved ? 1 : 0), key[0], key[1]])
+                    if db.changes > 0 { continue }
+                    try db.query("INSERT INTO files(watch, path, size, mtime, inode, state, moved, ready_at, discovered) "
+                                 + "VALUES(?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                                 key + [.int(d.moved ? 1 : 0), .real(d.readyAt), .real(wallClock())])
+                    added += 1
+                }
+                return (added, finished)
+            }
+        }
+    }
+
+    /// Marks up to `limit` pending jobs that are ready at `now` as running, in discovery order.
+    public func claim(limit: Int, now: Double) throws(SQLiteError) -> [Job] {
+        try db.withLock { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                let rows = try db.query("SELECT id, watch, path, size, mtime, inode, moved, attempts, discovered "
+                                        + "FROM files WHERE state = 'pending' AND ready_at <= ? ORDER BY id LIMIT ?",
+                                        [.real(now), .int(Int64(limit))])
+                var jobs: [Job] = []
+                for r in rows {
+                    try db.query("UPDATE files SET state = 'running' WHERE id = ?", [r[0]])
+                    jobs.append(Job(id: r[0].int, watch: r[1].text ?? "", path: r[2].text ?? "",
+                                    version: FileVersion(size: r[3].int, mtimeNs: r[4].int, inode: r[5].int),
+                                    moved: r[6].int != 0, attempts: Int(r[7].int), discovered: r[8].real))
+                }
+                return jobs
+            }
+        }
+    }
+
+    /// The earliest ready time of a pending job, or nil when none is pending.
+    public func nextReadyAt() throws(SQLiteError) -> Double? {
+        try db.withLock { db throws(SQLiteError) in
+            let rows = try db.query("SELECT MIN(ready_at) FROM files WHERE state = 'pending'")
+            if case .null = rows.first?.first ?? .null { return nil }
+            return rows.first?.first?.real
+        }
+    }
+
+    /// Jobs running, or pending and ready before `time` (a one-shot run waits for these).
+    public func outstanding(before time: Double) throws(SQLiteError) -> Int {
+        try db.withLock { db throws(SQLiteError) in
+            Int(try db.query("SELECT COUNT(*) FROM files WHERE state = 'running' OR (state = 'pending' AND ready_at < ?)",
+                             [.real(time)]).first?.first?.int ?? 0)
+        }
+    }
+
+    /// Puts a claimed job back: pending again at `readyAt`, optionally as a newer version
+    /// (a version that already has a row of its own just drops this one).
+    public func requeue(_ job: Job, readyAt: Double, attempts: Int, reason: String? = nil,
+                        version: FileVersion? = nil) throws(SQLiteError) {
+        try db.withLock { db throws(SQLiteError) in
+            let v = version ?? job.version
+            let clash = version == nil ? [] : try db.query(
+                "SELECT id FROM files WHERE watch = ? AND path = ? AND size = ? AND mtime = ? AND inode = ? AND id != ?",
+                [.text(job.watch), .text(job.path), .int(v.size), .int(v.mtimeNs), .int(v.inode), .int(job.id)])
+            if !clash.isEmpty {
+                try db.query("DELETE FROM files WHERE id = ?", [.int(job.id)])
+                return
+            }
+            try db.query("UPDATE files SET state = 'pending', ready_at = ?, attempts = ?, reason = ?, size = ?, "
+                         + "mtime = ?, inode = ? WHERE id = ?",
+                         [.real(readyAt), .int(Int64(attempts)), reason.map(SQLValue.text) ?? .null, .int(v.size),
+                          .int(v.mtimeNs), .int(v.inode), .int(job.id)])
+        }
+    }
+
+    /// Forgets a job whose file disappeared before it was read.
+    public func drop(_ job: Job) throws(SQLiteError) {
+        try db.withLock { db throws(SQLiteError) in _ = try db.query("DELETE FROM files WHERE id = ?", [.int(job.id)]) }
+    }
+
+    /// Finishes a job as done or failed: assigns the next sequence number, stores the log
+    /// line `line(seq)` with the row, and returns (seq, line). `wrote` runs inside the same
+    /// lock after the commit (the caller appends the line to the classification log there),
+    /// so lines reach the log in sequence order.
+    public func finish(_ job: Job, failed: Bool, reason: String?, line: (Int64) -> String,
+                       wrote: (Int64, String) -> Bool) throws(SQLiteError) {
+        try db.withLock { db throws(SQLiteError) in
+            let (seq, text) = try db.transaction { () throws(SQLiteError) -> (Int64, String) in
+                let seq = try db.query("SELECT value FROM meta WHERE key = 'next_seq'").first?.first?.int ?? 1
+                let text = line(seq)
+                try db.query("UPDATE files SET state = ?, reason = ?, finished = ?, seq = ?, line = ? WHERE id = ?",
+                             [.text(failed ? "failed" : "done"), reason.map(SQLValue.text) ?? .null, .real(wallClock()),
+                              .int(seq), .text(text), .int(job.id)])
+                try db.query("UPDATE meta SET value = ? WHERE key = 'next_seq'", [.int(seq + 1)])
+                return (seq, text)
+            }
+            if wrote(seq, text) {
+                try db.query("UPDATE meta SET value = ? WHERE key = 'logged_seq'", [.int(seq)])
+            }
+        }
+    }
+
+    /// Log lines of finished rows after sequence number `seq` (not yet in the log), in order.
+    public func lines(after seq: Int64) throws(SQLiteError) -> [(Int64, String)] {
+        try db.withLock { db throws(SQLiteError) in
+            try db.query("SELECT seq, line FROM files WHERE seq > ? ORDER BY seq", [.int(seq)])
+                .map { ($0[0].int, $0[1].text ?? "") }
+        }
+    }
+
+    /// The highest sequence number known to be in the log.
+    public func loggedSeq() throws(SQLiteError) -> Int64 {
+        try db.withLock { db throws(SQLiteError) in
+            try db.query("SELECT value FROM meta WHERE key = 'logged_seq'").first?.first?.int ?? 0
+        }
+    }
+
+    /// Records that the log holds every line up to `seq`.
+    public func setLoggedSeq(_ seq: Int64) throws(SQLiteError) {
+        try db.withLock { db throws(SQLiteError) in
+            _ = try db.query("UPDATE meta SET value = MAX(value, ?) WHERE key = 'logged_seq'", [.int(seq)])
+        }
+    }
+
+    /// Forgets the finished versions of a path so it is processed again; returns how many.
+    public func forget(watch: String, path: String) throws(SQLiteError) -> Int {
+        try db.withLock { db throws(SQLiteError) in
+            try db.query("DELETE FROM files WHERE watch = ? AND path = ? AND state IN ('done', 'failed')",
+                         [.text(watch), .text(path)])
+            return db.changes
+        }
+    }
+
+    /// Counts per watch and state.
+    public func counts() throws(SQLiteError) -> [String: LedgerCounts] {
+        try db.withLock { db throws(SQLiteError) in
+            var result: [String: LedgerCounts] = [:]
+            for row in try db.query("SELECT watch, state, COUNT(*) FROM files GROUP BY watch, state") {
+                var c = result[row[0].text ?? "", default: LedgerCounts()]
+                let n = Int(row[2].int)
+                switch row[1].text {
+                case "done": c.done = n
+                case "failed": c.failed = n
+                case "running": c.running = n
+                default: c.pending = n
+                }
+                result[row[0].text ?? ""] = c
+            }
+            return result
+        }
+    }
+
+    /// Pending jobs held back after a transient failure (attempts > 0), with their last reason.
+    public func blocked() throws(SQLiteError) -> [(watch: String, count: Int, reason: String)] {
+        try db.withLock { db throws(SQLiteError) in
+            try db.query("SELECT watch, COUNT(*), MAX(reason) FROM files WHERE state = 'pending' AND attempts > 0 "
+                         + "AND reason IS NOT NULL GROUP BY watch")
+                .map { ($0[0].text ?? "", Int($0[1].int), $0[2].text ?? "") }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// Pipeline: what one watch does to each file, resolved from the config — the parsed chain,
+// the model file's bytes (each worker decodes its own copy: layers keep scratch buffers),
+// output formats and limits. Resolution is where a chain that does not fit its model, an
+// unparsable chain or an unreadable model file is found, before any watch starts.
+import ConvdConfig
+import ConvdCore
+import ConvdImage
+import ConvdNet
+
+/// A model as the config names it, loaded and checked.
+public struct LoadedModel: Sendable {
+    public let name: String
+    public let path: String
+    public let topK: Int
+    /// The model file, decoded per worker.
+    public let bytes: [UInt8]
+    public let input: InputSpec
+    public let labels: [String]
+    public let parameterCount: Int
+
+    /// Decodes the file once more (each worker owns one instance).
+    public func instantiate() throws -> Model { try ModelFile.decode(bytes, path: path) }
+}
+
+/// A watch's resolved processing.
+public struct Pipeline: Sendable {
+    public let watch: WatchSettings
+    public let chain: ChainSpec?
+    public let model: LoadedModel?
+    public let limits: ImageLimits
+
+    /// The chain's outputs as files.
+    public var output: FeatureMapOutput? {
+        chain.map { FeatureMapOutput(chainName: $0.name, formats: watch.formats,
+                                     renderer: FeatureMapRenderer(compressionLevel: watch.pngCompression)) }
+    }
+
+    /// Resolves every watch of `config`, reporting all problems at once.
+    public static func resolveAll(_ config: DaemonConfig) throws(ConfigError) -> [Pipeline] {
+        var issues: [ConfigIssue] = []
+        var chains: [String: ChainSpec] = [:]
+        for (name, text) in config.chains {
+            do {
+                let spec = try ChainSpec.load(text, name: name)
+                try spec.chain.checkForImages()
+                chains[name] = spec
+            } catch {
+                issues.append(ConfigIssue("chains.\(name)", "\(error)"))
+            }
+        }
+        var models: [String: LoadedModel] = [:]
+        for m in config.models where config.watches.contains(where: { $0.model == m.name }) {
+            do {
+                let bytes = try FileIO.readAll(m.path, limit: 1 << 30)
+                let model = try ModelFile.decode(bytes, path: m.path)
+                models[m.name] = LoadedModel(name: m.name, path: m.path, topK: m.topK, bytes: bytes, input: model.input,
+                                             labels: model.labels, parameterCount: model.network.parameterCount)
+            } catch {
+                issues.append(ConfigIssue("models.\(m.name).path", "\(error)"))
+            }
+        }
+        var pipelines: [Pipeline] = []
+        for (i, w) in config.watches.enumerated() {
+            let chain = w.chain.flatMap { chains[$0] }
+            let model = w.model.flatMap { models[$0] }
+            if let chain, let model {
+                for channels in [1, 3] {
+                    let input = TensorShape(channels: channels, height: model.input.height, width: model.input.width)
+                    guard let out = try? chain.chain.outputShape(for: input) else { continue }
+                    if out.channels != model.input.channels && !(out.channels == 1 || out.channels == 3) {
+                        issues.append(ConfigIssue("watch[\(i + 1)]", "chain \"\(chain.name)\" makes \(out.channels) maps "
+                                                  + "but model \"\(model.name)\" takes \(model.input.channels) channel(s)"))
+                        break
+                    }
+                }
+            }
+            pipelines.append(Pipeline(watch: w, chain: chain, model: model,
+                                      limits: ImageLimits(maxPixels: config.daemon.maxPixels,
+                                                          maxFileBytes: config.daemon.maxFileBytes)))
+        }
+        guard issues.isEmpty else { throw ConfigError(file: config.file, issues: issues) }
+        return pipelines
+    }
+
+    /// Lines for `check-config`: what the pipeline does and the chain's shapes.
+    public func summary() -> [String] {
+        var lines: [String] = []
+        if let chain {
+            lines.append("chain \(chain.name): \(chain.chain.entries.map(\.text).joined(separator: " | "))")
+            let side = model.map { ($0.input.height, $0.input.width) } ?? (512, 512)
+            for channels in [1, 3] {
+                let input = TensorShape(channels: channels, height: side.0, width: side.1)
+                if let shapes = try? chain.chain.shapes(for: input) {
+                    lines.append("  shapes for a \(input) image: " + ([input] + shapes).map(\.description)
+                        .joined(separator: " → "))
+                }
+            }
+            lines.append("  writes: " + OutputFormats.names.filter { watch.formats.contains($0.1) }.map(\.0)
+                .joined(separator: ", "))
+        }
+        if let model {
+            lines.append("model \(model.name): \(model.path)")
+            lines.append("  input \(model.input.width)×\(model.input.height)×\(model.input.channels), "
+                         + "\(model.labels.count) labels, \(model.parameterCount) parameters, top \(model.topK)")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,61 @@
+// Scheduler: hands ready jobs from the ledger to the worker threads in discovery order. It
+// claims a few rows at a time (marking them running), sleeps until the next pending row's
+// ready time or a wake-up from discovery, and on stop returns what it had claimed but not
+// handed out, so those rows go back to pending.
+import Foundation
+
+final class Scheduler: @unchecked Sendable {
+    private let ledger: Ledger
+    private let condition = NSCondition()
+    private var buffer: [Job] = []
+    private var stopping = false
+    private var woken = false
+    private let onError: @Sendable (String) -> Void
+
+    init(ledger: Ledger, onError: @escaping @Sendable (String) -> Void) {
+        self.ledger = ledger
+        self.onError = onError
+    }
+
+    /// The next job, blocking until one is ready; nil once stopping.
+    func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopping {
+            if !buffer.isEmpty { return buffer.removeFirst() }
+            let now = wallClock()
+            var wait = 1.0
+            do {
+                let jobs = try ledger.claim(limit: 16, now: now)
+                if !jobs.isEmpty {
+                    buffer = jobs
+                    continue
+                }
+                if let ready = try ledger.nextReadyAt() { wait = min(wait, max(0.002, ready - now)) }
+            } catch {
+                onError("ledger: \(error)")
+            }
+            if !woken { _ = condition.wait(until: Date(timeIntervalSinceNow: wait)) }
+            woken = false
+        }
+        return nil
+    }
+
+    /// New work may be ready.
+    func wake() {
+        condition.lock()
+        woken = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops handing out jobs; returns the claimed jobs not handed out.
+    func stop() -> [Job] {
+        condition.lock()
+        defer { condition.unlock() }
+        stopping = true
+        condition.broadcast()
+        defer { buffer.removeAll() }
+        return buffer
+    }
+}

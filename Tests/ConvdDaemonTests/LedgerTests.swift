@@ -1,0 +1,81 @@
+// The ledger's rules: one row per file version, rescans add nothing, a pending version is
+// replaced by a newer one, claims come in discovery order and only when ready, running rows
+// return to pending after a crash, finishing assigns consecutive sequence numbers.
+@testable import ConvdDaemon
+import ConvdTestSupport
+import Testing
+
+@Suite("Ledger")
+struct LedgerTests {
+    private func discovery(_ path: String, size: Int64 = 10, mtime: Int64 = 1, ready: Double = 0,
+                           moved: Bool = false) -> Discovery {
+        Discovery(watch: "w", path: path, version: FileVersion(size: size, mtimeNs: mtime, inode: 1), moved: moved,
+                  readyAt: ready)
+    }
+
+    @Test("exactly once per version across rescans and restarts")
+    func versions() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        #expect(try ledger.record([discovery("a"), discovery("b")]).added == 2)
+        #expect(try ledger.record([discovery("a"), discovery("b")]).added == 0)
+        // A new version of a pending file replaces it; nothing is added.
+        #expect(try ledger.record([discovery("a", size: 11)]).added == 0)
+        let jobs = try ledger.claim(limit: 10, now: 1)
+        #expect(jobs.map(\.path) == ["a", "b"])
+        #expect(jobs[0].version.size == 11)
+        #expect(try ledger.claim(limit: 10, now: 1).isEmpty)
+        var lines: [String] = []
+        try ledger.finish(jobs[0], failed: false, reason: nil, line: { "{\"seq\":\($0)}" }) { _, l in lines.append(l); return true }
+        #expect(lines == ["{\"seq\":1}"])
+        // The finished version is known: a rescan reports it as finished and adds nothing.
+        let again = try ledger.record([discovery("a", size: 11)])
+        #expect(again.added == 0 && again.finished.count == 1 && !again.finished[0].failed)
+        // A crash: b was running; reopening makes it pending again.
+        let reopened = try Ledger(path: dir.file("l.sqlite"))
+        #expect(try reopened.claim(limit: 10, now: 1).map(\.path) == ["b"])
+        #expect(try reopened.counts()["w"] == LedgerCounts(done: 1, failed: 0, pending: 0, running: 1))
+        #expect(try reopened.loggedSeq() == 1)
+    }
+
+    @Test("ready times: settling files wait, moved-in files are ready at once, requeue backs off")
+    func readiness() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record([discovery("slow", ready: 100), discovery("moved", ready: 5, moved: true)])
+        #expect(try ledger.nextReadyAt() == 5)
+        #expect(try ledger.claim(limit: 10, now: 50).map(\.path) == ["moved"])
+        // Another event for the settling file pushes its ready time on.
+        _ = try ledger.record([discovery("slow", ready: 150)])
+        #expect(try ledger.claim(limit: 10, now: 120).isEmpty)
+        let slow = try #require(try ledger.claim(limit: 10, now: 150).first)
+        try ledger.requeue(slow, readyAt: 200, attempts: 1, reason: "disk full")
+        #expect(try ledger.blocked().first?.reason == "disk full")
+        #expect(try ledger.outstanding(before: 190) == 1)  // "moved" still running
+        #expect(try ledger.claim(limit: 10, now: 200).first?.attempts == 1)
+    }
+
+    @Test("forget makes a finished file pending again; lines after a sequence number come back in order")
+    func forgetAndLines() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record([discovery("a"), discovery("b")])
+        for job in try ledger.claim(limit: 10, now: 1) {
+            try ledger.finish(job, failed: job.path == "b", reason: "bad", line: { "line \($0)" }) { _, _ in false }
+        }
+        #expect(try ledger.lines(after: 0).map(\.1) == ["line 1", "line 2"])
+        #expect(try ledger.loggedSeq() == 0)
+        #expect(try ledger.forget(watch: "w", path: "b") == 1)
+        #expect(try ledger.record([discovery("b")]).added == 1)
+    }
+
+    @Test("JSON text keeps key order and escapes strictly")
+    func json() {
+        var j = JSONText()
+        j.add("seq", Int64(3))
+        j.add("file", "a \"b\"\n\u{1}")
+        j.add("p", 0.1234567)
+        j.add("label", nil as String?)
+        #expect(j.text == #"{"seq":3,"file":"a \"b\"\n\u0001","p":0.123457,"label":null}"#)
+    }
+}

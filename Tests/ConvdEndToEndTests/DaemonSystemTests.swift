@@ -1,0 +1,78 @@
+// Conditions that need root: a full disk (a small tmpfs as the output folder) and a forced
+// inotify queue overflow (fs.inotify.max_queued_events lowered). Skipped, with that reason,
+// when the tests do not run as root.
+import ConvdTestSupport
+import Foundation
+import Testing
+
+private func shell(_ command: String) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return -1 }
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+private let isRoot = getuid() == 0
+
+@Suite("Daemon: disk full and inotify overflow (root only)", .serialized,
+       .enabled(if: isRoot, "needs root to mount a tmpfs and to lower fs.inotify.max_queued_events"))
+struct DaemonSystemTests {
+    @Test("ENOSPC on a small output tmpfs: files wait, then all are processed once space is freed, none failed")
+    func diskFull() throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+        guard shell("mount -t tmpfs -o size=128k tmpfs '\(d.path("out"))'") == 0 else {
+            Issue.record("cannot mount a tmpfs")
+            return
+        }
+        defer { _ = shell("umount '\(d.path("out"))'") }
+        try d.start()
+        #expect(d.waitUntilReady(), "\(d.stderr)")
+        let count = 40
+        // 1×64×64 float32 maps: 16 KiB + header each, so the tmpfs fills after a few.
+        for i in 0..<count { try d.drop("in/big\(i).png", DaemonFixtures.png(seed: UInt64(i), side: 64)) }
+        #expect(DaemonHarness.poll { d.stderr.contains("cannot write outputs; the file waits") }, "\(d.stderr)")
+        #expect(DaemonHarness.poll {
+            let status = try? ConvdBinary.run(["status", "--config", d.configPath])
+            return status?.stdout.contains("waiting: ") ?? false
+        })
+        #expect(d.logLines().count < count)
+        #expect(shell("mount -o remount,size=8m '\(d.path("out"))'") == 0)
+        #expect(DaemonHarness.poll(timeout: 90) { d.logLines().count >= count }, "\(d.stderr)")
+        let lines = d.logLines()
+        #expect(lines.count == count)
+        #expect(lines.allSatisfy { $0["outcome"] as? String == "ok" })
+        #expect(try d.root.listing("failed").isEmpty)
+        #expect(d.files(under: "out").count == count)
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+    }
+
+    @Test("2,000 files in one burst with max_queued_events = 64: IN_Q_OVERFLOW, all processed exactly once")
+    func overflow() throws {
+        let sysctl = "/proc/sys/fs/inotify/max_queued_events"
+        let saved = try String(contentsOfFile: sysctl, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+        #expect(shell("echo 64 > \(sysctl)") == 0)
+        do {
+            defer { _ = shell("echo \(saved) > \(sysctl)") }
+            try d.start()
+            #expect(d.waitUntilReady(), "\(d.stderr)")
+        }
+        let image = try DaemonFixtures.png(seed: 1)
+        d.send(SIGSTOP)  // a stalled reader: the kernel queue must overflow
+        for i in 0..<2000 { try d.drop("in/o\(i).png", image) }
+        d.send(SIGCONT)
+        #expect(DaemonHarness.poll(timeout: 120) { d.logLines().count >= 2000 }, "\(d.logLines().count)")
+        usleep(500_000)
+        #expect(d.stderr.contains("inotify queue overflowed"), "\(d.stderr.suffix(2000))")
+        let lines = d.logLines()
+        #expect(lines.count == 2000)
+        #expect(Set(DaemonFixtures.linesPerFile(lines).values) == [1])
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+    }
+}
