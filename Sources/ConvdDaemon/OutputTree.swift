@@ -4,6 +4,7 @@
 // output tree is refused, not followed), and files are written under a temporary name,
 // fsynced and renamed (FileIO.writeAtomically, O_NOFOLLOW).
 import ConvdImage
+import ConvdWatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,18 +70,14 @@ enum OutputTree {
         var removed = 0
         var stack = [root]
         while let folder = stack.popLast() {
-            guard let dir = opendir(folder) else { continue }
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name == "." || name == ".." { continue }
-                let path = folder + "/" + name
-                if Int32(entry.pointee.d_type) == Int32(DT_DIR) {
+            for entry in FolderListing(folder)?.entries ?? [] {
+                let path = folder + "/" + entry.name
+                if entry.kind == .folder {
                     stack.append(path)
-                } else if name.hasPrefix("."), name.contains(".convd-tmp-"), unlink(path) == 0 {
+                } else if entry.name.hasPrefix("."), entry.name.contains(".convd-tmp-"), unlink(path) == 0 {
                     removed += 1
                 }
             }
-            closedir(dir)
         }
         return removed
     }

@@ -77,6 +77,27 @@ struct DaemonDropTests {
         #expect(d.waitForExit() == 0)
     }
 
+    @Test("a folder renamed inside the watch keeps working under its new name; ignored names are skipped")
+    func renamedFolder() throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+        try FileManager.default.createDirectory(atPath: d.path("in/old/sub"), withIntermediateDirectories: true)
+        try d.start()
+        #expect(d.waitUntilReady(), "\(d.stderr)")
+        #expect(rename(d.path("in/old"), d.path("in/new")) == 0)
+        try d.drop("in/new/sub/x.png", DaemonFixtures.png(seed: 1))
+        for ignored in ["in/new/.hidden.png", "in/new/y.png.tmp", "in/new/z.png~", "in/@eaDir/t.png"] {
+            try d.write(ignored, DaemonFixtures.png(seed: 2))
+        }
+        try d.drop("in/new/last.png", DaemonFixtures.png(seed: 3))
+        #expect(DaemonHarness.poll { d.logLines().count >= 2 }, "\(d.stderr)")
+        usleep(300_000)
+        #expect(Set(d.logLines().compactMap { $0["file"] as? String })
+                == [d.path("in/new/sub/x.png"), d.path("in/new/last.png")])
+        #expect(FileManager.default.fileExists(atPath: d.path("out/new/sub/x.gray.npy")))
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+    }
+
     @Test("files present at start are processed; a restart processes nothing twice")
     func startupScanAndRestart() throws {
         let d = try DaemonHarness(config: DaemonFixtures.chainConfig())

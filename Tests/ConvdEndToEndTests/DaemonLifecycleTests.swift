@@ -127,6 +127,23 @@ struct DaemonLifecycleTests {
         #expect(d.waitForExit() == 0)
     }
 
+    @Test("log_format = json: every stderr line is a JSON object with dotted metadata keys")
+    func jsonLogs() throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(daemonExtra: "log_format = \"json\""))
+        try d.start()
+        #expect(d.waitUntilReady(), "\(d.stderr)")
+        try d.drop("in/a.png", DaemonFixtures.png(seed: 1))
+        #expect(DaemonHarness.poll { d.logLines().count >= 1 })
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+        let lines = d.stderr.split(separator: "\n").map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(!lines.isEmpty && lines.allSatisfy { $0 != nil }, "\(d.stderr)")
+        let processed = lines.compactMap { $0 }.first { $0["message"] as? String == "processed" }
+        #expect(processed?["watch.name"] as? String == "maps")
+        #expect(processed?["file.path"] as? String == d.path("in/a.png"))
+        #expect(processed?["level"] as? String == "debug")
+    }
+
     @Test("--oneshot processes the backlog and exits 0, or 1 when a file failed")
     func oneshot() throws {
         let d = try DaemonHarness(config: DaemonFixtures.chainConfig())

@@ -3,7 +3,8 @@
 //    files/s and latency from each rename to its classification log line (p50, p99).
 // 2. 200 RGB 1024×1024 images through a 2-map edge chain, PNG outputs at zlib level 1 and 6.
 // Each scenario runs `runs` times on fresh folders; medians are reported, with the daemon's
-// peak RSS (VmHWM).
+// peak RSS (VmHWM). `daemon-burst N`: N tiny PNGs at once through a chain watch, for the
+// memory bound (pending work lives in the ledger, not in memory).
 import ConvdData
 import ConvdImage
 import ConvdNet
@@ -104,20 +105,43 @@ private func reportRuns(_ name: String, _ extra: [(String, String)], _ runs: [Da
     ], (0, 0, 0), timed: false)
 }
 
-func runDaemonBenchmarks(runs: Int) {
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    let binary = ProcessInfo.processInfo.environment["CONVD_BINARY"] ?? "\(repository)/.build/release/convd"
-    let header = { (root: String) in
-        """
-        [daemon]
-        workers = 2
-        state_dir = "\(root)/state"
-        classification_log = "\(root)/log/classifications.jsonl"
-        log_level = "warning"
-        rescan_interval = 0
-        """
+private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+private let binary = ProcessInfo.processInfo.environment["CONVD_BINARY"] ?? "\(repository)/.build/release/convd"
+private let header = { (root: String) in
+    """
+    [daemon]
+    workers = 2
+    state_dir = "\(root)/state"
+    classification_log = "\(root)/log/classifications.jsonl"
+    log_level = "warning"
+    rescan_interval = 0
+    """
+}
+
+/// `count` tiny PNGs in one burst through a chain watch: throughput, latency and peak RSS.
+func runDaemonBurst(count: Int) {
+    do {
+        let image = try PNGCodec.encode([UInt8](repeating: 128, count: 64), width: 8, height: 8, channels: 1)
+        let run = try runDaemon(binary: binary, config: { root in header(root) + """
+
+            [chains]
+            gray = "gray"
+
+            [[watch]]
+            name = "burst"
+            input = "\(root)/in"
+            output = "\(root)/out"
+            chain = "gray"
+            formats = ["npy"]
+            """ }, images: Array(repeating: image, count: count))
+        reportRuns("daemon_burst", [("files", String(count)), ("size", "8")], [run])
+    } catch {
+        print("{\"error\":\(quoted("\(error)"))}")
     }
+}
+
+func runDaemonBenchmarks(runs: Int) {
     do {
         let test = try DatasetLoader.load("/usr/share/datasets/fashion-mnist", split: .test, shape: Preset.input,
                                           limit: 2000)

@@ -23,8 +23,11 @@ case "cnn":
 case "daemon":
     runDaemonBenchmarks(runs: Int(arguments.dropFirst().first ?? "") ?? 3)
     exit(0)
+case "daemon-burst":
+    runDaemonBurst(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
+    exit(0)
 default:
-    print("usage: convd-bench filters|cnn|daemon [RUNS]")
+    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES]")
     exit(2)
 }
 

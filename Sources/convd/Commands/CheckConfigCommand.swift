@@ -52,9 +52,11 @@ struct CheckConfigCommand: ParsableCommand {
         for p in pipelines {
             let w = p.watch
             out += "\n[[watch]]\nname = \(q(w.name))\ninput = \(q(w.input))\noutput = \(q(w.output))\n"
-            if let chain = w.chain { out += "chain = \(q(chain))\n" }
             if let model = w.model { out += "model = \(q(model))\n" }
-            out += "formats = [\(OutputFormats.names.filter { w.formats.contains($0.1) }.map { q($0.0) }.joined(separator: ", "))]\n"
+            if let chain = w.chain {
+                out += "chain = \(q(chain))\n"
+                out += "formats = [\(OutputFormats.names.filter { w.formats.contains($0.1) }.map { q($0.0) }.joined(separator: ", "))]\n"
+            }
             out += "recursive = \(w.recursive)\npattern = \(q(w.pattern))\nafter = \(q(w.after.rawValue))\n"
             if let done = w.doneDir { out += "done_dir = \(q(done))\n" }
             if let failed = w.failedDir { out += "failed_dir = \(q(failed))\n" }
