@@ -31,11 +31,14 @@ filters: build
 
 # Installs the binary, the unit, the config (never overwriting an existing one) and the
 # shipped model; creates the convd system user and /srv/convd/{fashion,edges}/... for it.
-# With DESTDIR (packaging) the user and ownership steps are skipped.
-install: build
+# With DESTDIR (packaging) the user and ownership steps are skipped. The installed binary
+# carries the Swift runtime (--static-swift-stdlib), so the service does not depend on the
+# toolchain's folder; it links the Debian libraries (libpng, OpenBLAS, libinotifytools, SQLite).
+install: bootstrap
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/convd/models \
 		$(DESTDIR)/etc/convd $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/logrotate.d
-	install -m 0755 .build/release/convd $(DESTDIR)$(PREFIX)/bin/convd
+	install -m 0755 .build-static/release/convd $(DESTDIR)$(PREFIX)/bin/convd
 	install -m 0644 samples/models/fashion-mnist.safetensors $(DESTDIR)$(PREFIX)/share/convd/models/
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/convd.service > $(DESTDIR)/etc/systemd/system/convd.service
 	chmod 0644 $(DESTDIR)/etc/systemd/system/convd.service
@@ -71,4 +74,4 @@ bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench daemon
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-static var
