@@ -49,8 +49,8 @@ extension Daemon {
                 logger.log(level: level, "cannot write outputs; the file waits and is retried",
                            metadata: meta.merging(["reason": "\(reason)", "retry.seconds": "\(delay)"]) { $1 })
             case .failed(let reason, let retryable):
-                if retryable && !job.moved && job.attempts < 2 {
-                    // Perhaps still being written: try again a little later before giving up.
+                if retryable && job.attempts < 3 {
+                    // Perhaps still being written (renamed-in files too): try again before giving up.
                     try ledger.requeue(job, readyAt: now + 0.5 * pow(2, Double(job.attempts)), attempts: job.attempts + 1)
                     return
                 }

@@ -21,7 +21,9 @@ struct JobResult {
 enum JobOutcome {
     case done(JobResult)
     /// The input cannot be processed (not a PNG, corrupt, over a limit, a symlink, ...);
-    /// `retryable` when it may only be incomplete (a decode error of a file written in place).
+    /// `retryable` when it may only be incomplete (a decode error): even a file renamed into
+    /// the folder may still grow (Foundation's createFile renames an empty file into place
+    /// before the caller writes to it).
     case failed(String, retryable: Bool)
     /// Writing failed for a reason that may pass (disk full, output folder missing, ...).
     case transient(String)
@@ -53,6 +55,20 @@ final class Processor {
             return .failed("\(input): is a symbolic link; links are not followed unless the watch sets follow_symlinks = true",
                            retryable: false)
         }
+        // This worker's instance of the model, made on first use (not part of the timing).
+        var model: Model?
+        if let loaded = pipeline.model {
+            if let cached = models[loaded.name] {
+                model = cached
+            } else {
+                do {
+                    model = try loaded.instantiate()
+                } catch {
+                    return .transient("\(loaded.path): \(error)")
+                }
+                models[loaded.name] = model
+            }
+        }
         let started = monotonicClock()
         let image: Tensor
         let bytes: [UInt8]
@@ -75,18 +91,7 @@ final class Processor {
             }
         }
         var classification: Classification?
-        if let loaded = pipeline.model {
-            let model: Model
-            if let cached = models[loaded.name] {
-                model = cached
-            } else {
-                do {
-                    model = try loaded.instantiate()
-                } catch {
-                    return .transient("\(loaded.path): \(error)")
-                }
-                models[loaded.name] = model
-            }
+        if let loaded = pipeline.model, let model {
             let probabilities = model.classify([maps], threads: 1)[0]
             classification = Classification(probabilities: probabilities, labels: model.labels, k: loaded.topK)
         }

@@ -10,7 +10,7 @@ struct DaemonDropTests {
     @Test("direct write, rename, slow writer, close-and-reopen writer: each once, after the last write",
           arguments: ["inotify", "poll"])
     func dropStyles(mode: String) throws {
-        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(mode: mode, settleMs: 400))
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(mode: mode, settleMs: 800))
         try d.start()
         #expect(d.waitUntilReady(), "\(d.stderr)")
         let direct = try DaemonFixtures.png(seed: 1), renamed = try DaemonFixtures.png(seed: 2)

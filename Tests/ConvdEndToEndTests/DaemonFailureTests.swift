@@ -11,9 +11,10 @@ struct DaemonFailureTests {
         PNGChunks.withDimensions(try DaemonFixtures.png(seed: 8, side: 28), width: 100_000, height: 100_000)
     }
 
-    @Test("corrupt PNG, non-PNG, zero bytes, huge dimensions: failed_dir with the reason; the next good file is served")
-    func badFiles() throws {
-        let d = try DaemonHarness(config: DaemonFixtures.modelConfig())
+    @Test("corrupt PNG, non-PNG, zero bytes, huge dimensions: failed_dir with the reason; the next good file is served",
+          arguments: ["inotify", "poll"])
+    func badFiles(mode: String) throws {
+        let d = try DaemonHarness(config: DaemonFixtures.modelConfig(watchExtra: "mode = \"\(mode)\"\npoll_interval = 0.2"))
         try d.start()
         #expect(d.waitUntilReady(), "\(d.stderr)")
         var corrupt = try DaemonFixtures.png(seed: 5, side: 28)
@@ -32,6 +33,8 @@ struct DaemonFailureTests {
         #expect(good["label"] as? String == "Sneaker")
         #expect((good["top"] as? [[Any]])?.count == 3)
         #expect(FileManager.default.fileExists(atPath: d.path("out/good.label.json")))
+        // The log line is written first; the file is set aside right after it.
+        #expect(DaemonHarness.poll { bad.allSatisfy { FileManager.default.fileExists(atPath: d.path("failed/\($0.0).error.txt")) } })
         for (name, _) in bad {
             let line = try #require(lines.first { $0["file"] as? String == d.path("in/\(name)") })
             #expect(line["outcome"] as? String == "failed")
