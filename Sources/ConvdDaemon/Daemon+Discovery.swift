@@ -70,7 +70,11 @@ extension Daemon {
             list(path, of: entry, into: &found)
         case .established(let id):
             commit(&found)
-            guard let entry = table.update(id: id, { $0.mode = .inotify; $0.established = true }) else { return }
+            // A watch switched to polling during its walk (out of watches) stays polled.
+            guard let entry = table.update(id: id, { entry in
+                if entry.mode == .starting { entry.mode = .inotify }
+                entry.established = true
+            }), entry.mode == .inotify else { return }
             logger.info("watching", metadata: ["watch.name": "\(entry.settings.name)", "input": "\(entry.settings.input)"])
         case .overflow:
             let count = counters.withLock { c in c.overflows += 1; c.rescans += 1; return c.overflows }

@@ -32,11 +32,13 @@ public final class DaemonHarness: @unchecked Sendable {
     /// `path` under the tree.
     public func path(_ relative: String) -> String { root.file(relative) }
 
-    /// Starts `convd run --config ... extra...`.
-    public func start(extra: [String] = [], environment: [String: String] = [:]) throws {
+    /// Starts `convd run --config ... extra...`, through `launcher` (a command that ends by
+    /// running its arguments, such as `unshare ...`) when one is given.
+    public func start(extra: [String] = [], environment: [String: String] = [:], launcher: [String] = []) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ConvdBinary.path)
-        process.arguments = ["run", "--config", configPath] + extra
+        let command = launcher + [ConvdBinary.path, "run", "--config", configPath] + extra
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "WATCHDOG_USEC")

@@ -76,3 +76,28 @@ struct DaemonSystemTests {
         #expect(d.waitForExit() == 0)
     }
 }
+
+@Suite("Daemon: out of inotify watches")
+struct DaemonWatchLimitTests {
+    @Test("ENOSPC from inotify_add_watch: one error naming the sysctl, the watch is polled, nothing is lost",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"), "needs unshare(1)"))
+    func watchLimit() throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+        for i in 0..<10 { try d.write("in/d\(i)/a.png", DaemonFixtures.png(seed: UInt64(i))) }
+        // A user namespace of its own, whose limit of 6 watches affects nothing else.
+        try d.start(launcher: ["/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c",
+                               "echo 6 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""])
+        #expect(DaemonHarness.poll { d.logLines().count >= 10 }, "\(d.stderr)")
+        let errors = d.stderr.split(separator: "\n").filter { $0.contains("out of inotify watches") }
+        #expect(errors.count == 1, "\(d.stderr)")
+        #expect(errors.first?.contains("fs.inotify.max_user_watches") ?? false)
+        #expect(errors.first?.contains("/etc/sysctl.d/") ?? false)
+        // Polled from now on: a later file is found by the next listing.
+        try d.drop("in/d9/late.png", DaemonFixtures.png(seed: 42))
+        #expect(DaemonHarness.poll { d.logLines().count >= 11 }, "\(d.stderr)")
+        let status = try ConvdBinary.run(["status", "--config", d.configPath])
+        #expect(status.stdout.contains("poll (out of inotify watches)"), "\(status.stdout)")
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+    }
+}
