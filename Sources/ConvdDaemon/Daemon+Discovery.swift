@@ -36,8 +36,7 @@ extension Daemon {
         switch event {
         case .walk(let id):
             guard let entry = table.entry(id: id) else { return }
-            var info = stat()
-            guard stat(entry.settings.input, &info) == 0 else {
+            guard FolderListing.kind(of: entry.settings.input, follow: true) == .folder else {
                 markDegraded(id, reason: "input folder \(entry.settings.input) is missing")
                 return
             }

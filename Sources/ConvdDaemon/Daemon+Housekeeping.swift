@@ -52,8 +52,7 @@ extension Daemon {
                 events.append([.walk(rootID: entry.id)])
             case .degraded:
                 table.update(id: entry.id) { $0.nextCheck = now + max(0.05, $0.settings.pollInterval) }
-                var info = stat()
-                if stat(entry.settings.input, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                if FolderListing.kind(of: entry.settings.input, follow: true) == .folder {
                     logger.info("input folder is back; watching it again",
                                 metadata: ["watch.name": "\(entry.settings.name)"])
                     guard let fresh = table.update(id: entry.id, { $0.mode = .starting }) else { continue }

@@ -128,8 +128,7 @@ public final class Daemon: @unchecked Sendable {
     /// Starts watching (or polling) one watch.
     func start(_ entry: WatchEntry) {
         let settings = entry.settings
-        var info = stat()
-        guard stat(settings.input, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        guard FolderListing.kind(of: settings.input, follow: true) == .folder else {
             markDegraded(entry.id, reason: "input folder \(settings.input) is missing")
             return
         }

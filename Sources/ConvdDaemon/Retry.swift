@@ -33,11 +33,7 @@ public enum Retry {
             // Forget first: a daemon seeing a finished version come back would set it aside again.
             let forgotten = try ledger.forget(watch: watch.name, path: relative)
             if let failedCopy {
-                let target = try OutputTree.folder(root: watch.input, relative: OutputTree.folderPart(relative)) + "/"
-                    + OutputTree.namePart(relative)
-                guard rename(failedCopy, target) == 0 else {
-                    throw DaemonError("\(failedCopy): cannot move back to \(target): \(errnoText())")
-                }
+                try OutputTree.move(failedCopy, toRoot: watch.input, relative: relative)
                 unlink(failedCopy + ".error.txt")
             }
             _ = try ledger.record([Discovery(watch: watch.name, path: relative, version: version, moved: true,

@@ -33,8 +33,14 @@ public enum ConvdBinary {
 
     /// Runs `convd arguments...` to completion.
     public static func run(_ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
+        try runProgram(path, arguments, in: directory)
+    }
+
+    /// Runs any program to completion, capturing its output.
+    public static func runProgram(_ program: String, _ arguments: [String], in directory: String? = nil) throws
+        -> ProcessResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()

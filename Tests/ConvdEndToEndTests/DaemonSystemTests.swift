@@ -6,14 +6,7 @@ import Foundation
 import Testing
 
 private func shell(_ command: String) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return -1 }
-    process.waitUntilExit()
-    return process.terminationStatus
+    (try? ConvdBinary.runProgram("/bin/sh", ["-c", command]))?.status ?? -1
 }
 
 private let isRoot = getuid() == 0

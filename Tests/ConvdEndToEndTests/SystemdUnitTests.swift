@@ -8,17 +8,7 @@ import Testing
 @Suite("systemd unit")
 struct SystemdUnitTests {
     private func analyze(_ arguments: [String]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        try ConvdBinary.runProgram("/usr/bin/systemd-analyze", arguments)
     }
 
     @Test("verify is silent; security exposure is at most 1.0")
