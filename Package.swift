@@ -85,7 +85,7 @@ let package = Package(
         ),
         .target(
             name: "ConvdTestSupport",
-            dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "CPNG"]
+            dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "CPNG", "CZlib"]
         ),
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
