@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "convd", targets: ["convd"]),
         .library(name: "ConvdCore", targets: ["ConvdCore"]),
         .library(name: "ConvdImage", targets: ["ConvdImage"]),
+        .library(name: "ConvdSystem", targets: ["ConvdSystem"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
         .library(name: "ConvdData", targets: ["ConvdData"]),
     ],
@@ -37,6 +38,9 @@ let package = Package(
             name: "CConvKernels",
             path: "Sources/CConvKernels"
         ),
+        // File access by descriptor, typed system errors, path keys, text escaping, clocks:
+        // what is not image work, below every other target.
+        .target(name: "ConvdSystem"),
         .target(
             name: "ConvdCore",
             dependencies: ["COpenBLAS", "CConvKernels"]
@@ -49,12 +53,12 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "ConvdWatch",
-            dependencies: ["CInotifyTools"]
+            dependencies: ["ConvdSystem", "CInotifyTools"]
         ),
         .target(
             name: "ConvdDaemon",
             dependencies: [
-                "ConvdConfig", "ConvdWatch", "ConvdImage", "ConvdNet", "ConvdCore", "CSQLite",
+                "ConvdConfig", "ConvdWatch", "ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -62,11 +66,11 @@ let package = Package(
         ),
         .target(
             name: "ConvdConfig",
-            dependencies: ["ConvdNet", "ConvdCore", "ConvdImage", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["ConvdNet", "ConvdCore", "ConvdImage", "ConvdSystem", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "ConvdData",
-            dependencies: ["ConvdNet", "ConvdImage", "CZlib"]
+            dependencies: ["ConvdNet", "ConvdImage", "ConvdSystem", "CZlib"]
         ),
         .target(
             name: "ConvdNet",
@@ -74,27 +78,28 @@ let package = Package(
         ),
         .target(
             name: "ConvdImage",
-            dependencies: ["ConvdCore", "CPNG"]
+            dependencies: ["ConvdCore", "ConvdSystem", "CPNG"]
         ),
         .executableTarget(
             name: "convd",
             dependencies: [
-                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig", "ConvdDaemon",
+                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig", "ConvdDaemon", "ConvdSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "ConvdTestSupport",
-            dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "CPNG", "CZlib"]
+            dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "ConvdSystem", "CPNG", "CZlib"]
         ),
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdTestSupport", "CPNG"]),
+        .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdSystem", "ConvdTestSupport", "CPNG"]),
+        .testTarget(name: "ConvdSystemTests", dependencies: ["ConvdSystem", "ConvdTestSupport"]),
         .testTarget(name: "ConvdNetTests", dependencies: ["ConvdNet", "ConvdTestSupport"]),
         .testTarget(name: "ConvdConfigTests", dependencies: ["ConvdConfig", "ConvdNet", "ConvdTestSupport"]),
         .testTarget(name: "ConvdWatchTests", dependencies: ["ConvdWatch", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdDaemonTests", dependencies: ["ConvdDaemon", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdDaemonTests", dependencies: ["ConvdDaemon", "ConvdSystem", "ConvdTestSupport"]),
         .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdSystem", "ConvdTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

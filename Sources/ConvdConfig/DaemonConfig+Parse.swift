@@ -1,6 +1,7 @@
 // Parsing a daemon config: TOML → DaemonConfig, collecting every issue (unknown keys, wrong
 // types, unknown chain or model names, bad values) before giving up.
 import ConvdImage
+import ConvdSystem
 import TOMLKit
 #if canImport(Glibc)
 import Glibc
@@ -78,7 +79,7 @@ extension DaemonConfig {
         var r = TableReader(table, path: "daemon")
         let stateDir = r.string("state_dir", &issues).map { PathText.absolute($0, base: base) } ?? "/var/lib/convd"
         let settings = DaemonSettings(
-            workers: r.int("workers", in: 1...256, &issues) ?? FilterJob.coreCount,
+            workers: r.int("workers", in: 1...256, &issues) ?? onlineCoreCount,
             stateDir: stateDir,
             classificationLog: r.string("classification_log", &issues).map { PathText.absolute($0, base: base) }
                 ?? "/var/log/convd/classifications.jsonl",

@@ -2,6 +2,7 @@
 // hints — a `.folder` is answered by listing it, a `.file` by a stat — and the ledger decides
 // what is new, so repeated events and rescans of a finished tree enqueue nothing.
 import ConvdConfig
+import ConvdSystem
 import ConvdWatch
 import Foundation
 import Logging
@@ -40,12 +41,7 @@ extension Daemon {
                 markDegraded(id, reason: "input folder \(entry.settings.input) is missing")
                 return
             }
-            FolderListing.folders(under: entry.settings.input, recursive: entry.settings.recursive, filter: entry.filter,
-                                  followSymlinks: entry.settings.followSymlinks) { folder in
-                list(folder, of: entry, into: &found)
-                if found.count >= 2000 { commit(&found) }
-                return true
-            }
+            walk(entry, into: &found)
             commit(&found)
             table.update(id: id) {
                 $0.established = true
@@ -59,14 +55,20 @@ extension Daemon {
     private func handle(_ event: FileEvent, into found: inout [Discovery]) {
         switch event {
         case .file(let id, let path, let moved):
-            guard let entry = table.entry(id: id), let version = FileVersion(path: path) else { return }
+            guard let entry = table.entry(id: id), let relative = relativeBytes(path, entry) else { return }
+            var folders = relative.split(separator: 0x2F, omittingEmptySubsequences: false).map(Array.init)
+            let name = folders.removeLast()
+            guard let folder = try? Directory.open(entry.settings.input).descend(folders) else { return }
+            guard let version = version(of: name, in: folder, entry) else { return }
             let now = wallClock()
             let settle = Double(entry.settings.settleMs) / 1000
-            found.append(Discovery(watch: entry.settings.name, path: relative(path, entry), version: version,
+            found.append(Discovery(watch: entry.settings.name, path: PathKey.key(relative), version: version,
                                    moved: moved, readyAt: moved ? now : now + settle))
         case .folder(let id, let path):
-            guard let entry = table.entry(id: id) else { return }
-            list(path, of: entry, into: &found)
+            guard let entry = table.entry(id: id), let relative = relativeBytes(path, entry) else { return }
+            let folders = relative.isEmpty ? [] : relative.split(separator: 0x2F, omittingEmptySubsequences: false).map(Array.init)
+            guard let folder = try? Directory.open(entry.settings.input).descend(folders) else { return }
+            list(folder, relative: relative, of: entry, into: &found)
         case .established(let id):
             commit(&found)
             // A watch switched to polling during its walk (out of watches) stays polled.
@@ -97,22 +99,61 @@ extension Daemon {
         }
     }
 
-    /// The files of one folder (not its subfolders) that the watch takes.
-    private func list(_ folder: String, of entry: WatchEntry, into found: inout [Discovery]) {
-        guard let listing = FolderListing(folder) else { return }
-        let now = wallClock()
-        let settle = Double(entry.settings.settleMs) / 1000
-        for item in listing.entries where item.kind == .file || item.kind == .symlink {
-            guard entry.filter.accepts(file: item.name), let version = FileVersion(path: folder + "/" + item.name) else {
-                continue
+    /// Every folder of the watch's tree, from the root, one component at a time without
+    /// following symlinks, each folder entered once (device, inode).
+    private func walk(_ entry: WatchEntry, into found: inout [Discovery]) {
+        guard let root = try? Directory.open(entry.settings.input) else { return }
+        var visited = Set<FolderIdentity>()
+        var stack: [(Directory, [UInt8])] = [(root, [])]
+        while let (folder, relative) = stack.popLast() {
+            var info = stat()
+            guard fstat(folder.fd, &info) == 0, visited.insert(FolderIdentity(info)).inserted else { continue }
+            let entries = list(folder, relative: relative, of: entry, into: &found)
+            if found.count >= 2000 { commit(&found) }
+            guard entry.settings.recursive else { break }
+            for item in entries.reversed() where item.kind == .folder && !entry.filter.ignores(PathKey.key(item.name)) {
+                guard let sub = try? folder.subfolder(item.name) else { continue }
+                stack.append((sub, relative.isEmpty ? item.name : relative + [0x2F] + item.name))
             }
-            found.append(Discovery(watch: entry.settings.name, path: relative(folder + "/" + item.name, entry),
-                                   version: version, moved: false, readyAt: max(now, version.mtime + settle)))
         }
     }
 
-    private func relative(_ path: String, _ entry: WatchEntry) -> String {
-        String(path.dropFirst(entry.settings.input.count + 1))
+    /// The files of one folder (not its subfolders) that the watch takes; returns its entries.
+    @discardableResult
+    private func list(_ folder: Directory, relative: [UInt8], of entry: WatchEntry,
+                      into found: inout [Discovery]) -> [Directory.Entry] {
+        guard let entries = folder.entries() else { return [] }
+        let now = wallClock()
+        let settle = Double(entry.settings.settleMs) / 1000
+        for item in entries where item.kind == .file || item.kind == .symlink {
+            guard entry.filter.accepts(file: PathKey.key(item.name)), let version = version(of: item.name, in: folder, entry)
+            else { continue }
+            let path = relative.isEmpty ? item.name : relative + [0x2F] + item.name
+            found.append(Discovery(watch: entry.settings.name, path: PathKey.key(path), version: version, moved: false,
+                                   readyAt: max(now, version.mtime + settle)))
+        }
+        return entries
+    }
+
+    /// The version of `name`: of what a symlink points to when the watch follows them (a link
+    /// to anything but a regular file is recorded as the link, and fails when processed).
+    private func version(of name: [UInt8], in folder: Directory, _ entry: WatchEntry) -> FileVersion? {
+        guard let own = folder.status(name) else { return nil }
+        let kind = own.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFLNK else { return nil }
+        if kind == S_IFLNK && entry.settings.followSymlinks, let target = folder.status(name, follow: true),
+           (target.st_mode & S_IFMT) == S_IFREG {
+            return FileVersion(stat: target)
+        }
+        return FileVersion(stat: own)
+    }
+
+    /// `path` (from the watcher, below the input root) relative to the root, as bytes.
+    private func relativeBytes(_ path: String, _ entry: WatchEntry) -> [UInt8]? {
+        let root = Array(entry.settings.input.utf8), full = Array(path.utf8)
+        if full == root { return [] }
+        guard full.count > root.count + 1, full.starts(with: root), full[root.count] == 0x2F else { return nil }
+        return Array(full[(root.count + 1)...])
     }
 
     /// A finished version still in the input tree although its watch moves or deletes
@@ -121,9 +162,21 @@ extension Daemon {
         guard let entry = table.entry(named: item.discovery.watch) else { return }
         if item.failed {
             guard entry.settings.failedDir != nil else { return }
-            placeFailed(item.discovery.path, reason: item.reason ?? "failed", entry: entry)
+            placeFailed(item.discovery.path, inode: item.discovery.version.inode, reason: item.reason ?? "failed",
+                        entry: entry)
         } else if entry.settings.after != .keep {
-            applyAfterAction(item.discovery.path, entry: entry)
+            applyAfterAction(item.discovery.path, inode: item.discovery.version.inode, entry: entry)
         }
+    }
+}
+
+/// A folder's identity: a walk enters each (device, inode) once.
+struct FolderIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

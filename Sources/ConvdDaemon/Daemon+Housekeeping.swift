@@ -2,6 +2,7 @@
 // periodic safety rescans, the status file and STATUS=, and the watchdog ping — sent only
 // while the watcher thread, the discovery thread and every busy worker show progress.
 import ConvdConfig
+import ConvdSystem
 import ConvdWatch
 import Foundation
 import Logging
@@ -30,7 +31,7 @@ extension Daemon {
                 writeStatus(status)
                 if status.summary != lastSummary {
                     lastSummary = status.summary
-                    notifier.notify("STATUS=\(status.summary)")
+                    notifier.status(status.summary)
                 }
             }
             if let interval = notifier.watchdogInterval, now >= nextPing {
@@ -117,7 +118,7 @@ extension Daemon {
             pipelines = try Pipeline.resolveAll(new)
         } catch {
             logger.error("reload failed; keeping the running config:\n\(error)")
-            notifier.notify("READY=1\nSTATUS=\(snapshot(state: "running").summary)")
+            notifier.ready(status: snapshot(state: "running").summary)
             return
         }
         if new.daemon != old.daemon {
@@ -143,7 +144,7 @@ extension Daemon {
         }
         config.withLock { $0.watches = new.watches; $0.chains = new.chains; $0.models = new.models }
         logger.info("reloaded the config", metadata: ["watches.changed": "\(changed.sorted().joined(separator: ","))"])
-        notifier.notify("READY=1\nSTATUS=\(snapshot(state: "running").summary)")
+        notifier.ready(status: snapshot(state: "running").summary)
         scheduler.wake()
     }
 }

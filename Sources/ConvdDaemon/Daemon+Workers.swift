@@ -3,6 +3,7 @@
 // *before* its after-action, so a crash in between leaves a finished version still in the
 // input, which the next listing completes (Daemon+Discovery), never a lost line.
 import ConvdConfig
+import ConvdSystem
 import Foundation
 import Logging
 
@@ -41,36 +42,43 @@ extension Daemon {
                                    version: version)
             case .notSettled(let until):
                 try ledger.requeue(job, readyAt: until, attempts: job.attempts)
-            case .transient(let reason):
+            case .transient(let error):
                 let attempts = job.attempts + 1
                 let delay = min(300, pow(2, Double(attempts - 1)))
-                try ledger.requeue(job, readyAt: now + delay, attempts: attempts, reason: reason)
+                try ledger.requeue(job, readyAt: now + delay, attempts: attempts, reason: error.description)
                 let level: Logger.Level = attempts == 1 ? .warning : .debug
                 logger.log(level: level, "cannot write outputs; the file waits and is retried",
-                           metadata: meta.merging(["reason": "\(reason)", "retry.seconds": "\(delay)"]) { $1 })
-            case .failed(let reason, let retryable):
-                if retryable && job.attempts < 3 {
+                           metadata: meta.merging(["reason": "\(error.reason)", "retry.seconds": "\(delay)"]) { $1 })
+            case .undecodable(let error):
+                if job.attempts < 3 {
                     // Perhaps still being written (renamed-in files too): try again before giving up.
                     try ledger.requeue(job, readyAt: now + 0.5 * pow(2, Double(job.attempts)), attempts: job.attempts + 1)
                     return
                 }
-                try ledger.finish(job, failed: true, reason: reason,
-                                  line: { self.logLine($0, job: job, entry: entry, result: nil, reason: reason) },
-                                  wrote: { _, line in self.classificationLog.append(line) })
-                counters.withLock { $0.failedThisRun += 1 }
-                logger.warning("failed: \(reason)", metadata: meta)
-                placeFailed(job.path, reason: reason, entry: entry)
+                try fail(job, reason: error.description, entry: entry, meta: meta)
+            case .failed(let error):
+                try fail(job, reason: error.description, entry: entry, meta: meta)
             case .done(let result):
                 try ledger.finish(job, failed: false, reason: nil,
                                   line: { self.logLine($0, job: job, entry: entry, result: result, reason: nil) },
                                   wrote: { _, line in self.classificationLog.append(line) })
                 logger.debug("processed", metadata: meta.merging([
                     "label": "\(result.classification?.label ?? "-")", "ms": "\(result.milliseconds)"]) { $1 })
-                applyAfterAction(job.path, entry: entry)
+                applyAfterAction(job.path, inode: job.version.inode, entry: entry)
             }
         } catch {
             logger.error("ledger: \(error)", metadata: meta)
         }
+    }
+
+    /// Finishes `job` as failed: one log line, then the file set aside.
+    func fail(_ job: Job, reason: String, entry: WatchEntry, meta: Logger.Metadata) throws(SQLiteError) {
+        try ledger.finish(job, failed: true, reason: reason,
+                          line: { self.logLine($0, job: job, entry: entry, result: nil, reason: reason) },
+                          wrote: { _, line in self.classificationLog.append(line) })
+        counters.withLock { $0.failedThisRun += 1 }
+        logger.warning("failed: \(reason)", metadata: meta)
+        placeFailed(job.path, inode: job.version.inode, reason: reason, entry: entry)
     }
 
     /// One classification log line.
@@ -93,19 +101,23 @@ extension Daemon {
         return json.text
     }
 
-    /// keep, move to done_dir or delete.
-    func applyAfterAction(_ path: String, entry: WatchEntry) {
-        let input = entry.settings.input + "/" + path
+    /// keep, move to done_dir or delete — only the inode that was processed (`inode`), reached
+    /// from the input root without following symlinks.
+    func applyAfterAction(_ key: String, inode: Int64?, entry: WatchEntry) {
+        guard entry.settings.after != .keep, let path = RelativePath(key: key) else { return }
         do {
             switch entry.settings.after {
             case .keep:
                 return
             case .move:
                 guard let done = entry.settings.doneDir else { return }
-                try OutputTree.move(input, toRoot: done, relative: path)
+                try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: done,
+                                    limit: entry.pipeline.limits.maxFileBytes)
             case .delete:
-                guard unlink(input) == 0 || errno == ENOENT else { throw DaemonError("\(input): cannot delete: \(errnoText())") }
+                try OutputTree.delete(path, from: entry.settings.input, inode: inode)
             }
+        } catch where error.code == ENOENT {
+            return
         } catch {
             logger.warning("after-action failed; it is retried at the next listing: \(error)",
                            metadata: ["watch.name": "\(entry.settings.name)"])
@@ -113,20 +125,32 @@ extension Daemon {
     }
 
     /// A failed input goes to failed_dir with `NAME.error.txt` beside it, or, without a
-    /// failed_dir, stays where it is and the reason goes to the output tree.
-    func placeFailed(_ path: String, reason: String, entry: WatchEntry) {
-        let input = entry.settings.input + "/" + path
-        let text = reason + "\n"
-        do {
-            if let failed = entry.settings.failedDir {
-                let moved = try OutputTree.move(input, toRoot: failed, relative: path)
-                try OutputTree.write(text, to: moved + ".error.txt")
-            } else {
-                let folder = try OutputTree.folder(root: entry.settings.output, relative: OutputTree.folderPart(path))
-                try OutputTree.write(text, to: folder + "/" + OutputTree.namePart(path) + ".error.txt")
+    /// failed_dir (or when it cannot be moved: another file system and over the size limit, a
+    /// symlink on the way), stays where it is and the reason goes to the output tree.
+    func placeFailed(_ key: String, inode: Int64?, reason: String, entry: WatchEntry) {
+        guard let path = RelativePath(key: key) else { return }
+        let text = DisplayText.escaped(reason) + "\n"
+        let errorName = path.name + Array(".error.txt".utf8)
+        var moveError: SystemError?
+        if let failed = entry.settings.failedDir {
+            do {
+                let folder = try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: failed,
+                                                 limit: entry.pipeline.limits.maxFileBytes)
+                try OutputTree.write(text, to: errorName, in: folder)
+                return
+            } catch where error.code == ENOENT {
+                return
+            } catch {
+                moveError = error
             }
+        }
+        do {
+            let folder = try OutputTree.folder(root: entry.settings.output, path, create: true)
+            try OutputTree.write(moveError.map { text + "not moved to failed_dir: \(DisplayText.escaped($0.description))\n" }
+                                 ?? text, to: errorName, in: folder)
         } catch {
-            logger.warning("cannot set the failed file aside: \(error)", metadata: ["watch.name": "\(entry.settings.name)"])
+            logger.warning("cannot set the failed file aside: \(moveError.map { "\($0); " } ?? "")\(error)",
+                           metadata: ["watch.name": "\(entry.settings.name)"])
         }
     }
 }

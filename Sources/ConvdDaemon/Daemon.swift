@@ -5,6 +5,7 @@
 // then stops taking jobs, lets those in flight finish within stop_timeout, and returns.
 import ConvdConfig
 import ConvdCore
+import ConvdSystem
 import ConvdWatch
 import Foundation
 import Logging
@@ -79,7 +80,7 @@ public final class Daemon: @unchecked Sendable {
     /// Runs until stopped (or, with oneshot, until the backlog is done); returns the exit status.
     public func serve() async -> Int32 {
         let settings = config.withLock { $0.daemon }
-        notifier.notify("STATUS=starting")
+        notifier.status("starting")
         reconcileLog()
         for entry in table.all {
             let swept = [entry.settings.output, entry.settings.doneDir, entry.settings.failedDir].compactMap { $0 }
@@ -95,7 +96,7 @@ public final class Daemon: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
         let status = snapshot(state: "running")
-        notifier.notify("READY=1\nSTATUS=\(status.summary)\nMAINPID=\(getpid())")
+        notifier.ready(status: status.summary)
         logger.info("ready", metadata: ["watches": "\(table.all.count)", "workers": "\(settings.workers)",
                                         "pid": "\(getpid())"])
         let hangups = Task { await self.listenForHangups() }
@@ -207,7 +208,7 @@ public final class Daemon: @unchecked Sendable {
 
     private func shutdown(timeout: Double) async {
         notifier.notify("STOPPING=1\nEXTEND_TIMEOUT_USEC=\(Int64((timeout + 5) * 1_000_000))\n"
-                        + "STATUS=\(snapshot(state: "stopping").summary)")
+                        + "STATUS=\(SystemdNotifier.statusValue(snapshot(state: "stopping").summary))")
         logger.info("stopping: finishing jobs in flight", metadata: ["timeout": "\(timeout)"])
         for job in scheduler.stop() {
             try? ledger.requeue(job, readyAt: wallClock(), attempts: job.attempts)

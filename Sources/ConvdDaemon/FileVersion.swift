@@ -20,6 +20,13 @@ public struct FileVersion: Sendable, Equatable {
         self.isSymlink = isSymlink
     }
 
+    /// The version an fstat or fstatat gave.
+    public init(stat info: stat) {
+        self.init(size: Int64(info.st_size),
+                  mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                  inode: Int64(bitPattern: UInt64(info.st_ino)), isSymlink: (info.st_mode & S_IFMT) == S_IFLNK)
+    }
+
     /// The version of `path` (lstat: a symlink is described as itself); nil if it is gone or
     /// neither a regular file nor a symlink.
     public init?(path: String) {
@@ -34,18 +41,4 @@ public struct FileVersion: Sendable, Equatable {
 
     /// mtime in seconds since the epoch.
     public var mtime: Double { Double(mtimeNs) / 1e9 }
-}
-
-/// Wall-clock seconds since the epoch (the ledger's time).
-func wallClock() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_REALTIME, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
-/// Monotonic seconds (durations and heartbeats).
-func monotonicClock() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }

@@ -1,6 +1,8 @@
 // JSONText: JSON objects written in a fixed key order (the classification log starts every
 // line with "seq"), with strict string escaping, without Foundation's reordering.
 
+import ConvdSystem
+
 /// An ordered JSON object under construction.
 struct JSONText {
     private var parts: [String] = []
@@ -15,9 +17,9 @@ struct JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where DisplayText.needsEscape(scalar):
                 let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -7,6 +7,7 @@
 // Why SQLite: crash-safe with WAL (a process crash loses no committed transaction; with
 // synchronous=NORMAL only a power cut can lose the last ones), indexed lookups per file,
 // and `sqlite3` lets an admin look inside. The system library is used directly.
+import ConvdSystem
 import Foundation
 
 /// A file version discovered in a watch.

@@ -1,84 +1,98 @@
-// OutputTree: every write the daemon makes goes below a configured root (output, done_dir,
-// failed_dir). Relative paths come from listings of the input tree and never hold `..`;
-// each folder on the way is created or checked as a real folder (a symlink planted in an
-// output tree is refused, not followed), and files are written under a temporary name,
-// fsynced and renamed (FileIO.writeAtomically, O_NOFOLLOW).
-import ConvdImage
-import ConvdWatch
+// OutputTree: a job's path inside the daemon's trees. The relative path is a PathKey from a
+// listing of the input tree, split into byte components here; every tree (input, output,
+// done_dir, failed_dir) is opened at its root and walked one component at a time without
+// following symlinks (Directory), so a symlink or rename planted in any of them cannot lead a
+// read, move, delete or write outside the roots.
+import ConvdSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// A relative path as byte components: folders, then the file name.
+struct RelativePath: Sendable, Equatable {
+    let folders: [[UInt8]]
+    let name: [UInt8]
+    /// The key it came from (ledger and logs).
+    let key: String
+
+    /// The components of `key`; nil when the key names no plain relative path.
+    init?(key: String) {
+        guard let bytes = PathKey.bytes(of: key) else { return nil }
+        let parts = bytes.split(separator: 0x2F, omittingEmptySubsequences: false).map(Array.init)
+        guard let last = parts.last, parts.allSatisfy(Directory.isPlainName) else { return nil }
+        folders = Array(parts.dropLast())
+        name = last
+        self.key = key
+    }
+
+    /// The file name's stem for output names: the name without `.png` when it ends in exactly
+    /// that, else the whole name, so `a.png` and `a.PNG` get distinct outputs (audit #16).
+    var stem: [UInt8] { Self.stem(of: name) }
+
+    static func stem(of name: [UInt8]) -> [UInt8] {
+        let suffix = Array(".png".utf8)
+        return name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix)
+            ? Array(name.dropLast(suffix.count)) : name
+    }
+}
+
 enum OutputTree {
-    /// `root/relative`, created folder by folder below `root`; refuses `..` and symlinks.
-    static func folder(root: String, relative: String) throws(DaemonError) -> String {
-        var path = root
-        for part in relative.split(separator: "/") where !part.isEmpty {
-            guard part != "..", part != "." else { throw DaemonError("\(root)/\(relative): refusing a path with ..") }
-            path += "/" + part
-            if mkdir(path, 0o755) != 0 && errno != EEXIST {
-                throw DaemonError("\(path): cannot create folder: \(errnoText())")
-            }
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw DaemonError("\(path): not a folder (a symlink or file is in the way); refusing to write there")
-            }
-        }
-        return path
+    /// The folder of `path` below `root`, created folder by folder when `create`.
+    static func folder(root: String, _ path: RelativePath, create: Bool) throws(SystemError) -> Directory {
+        try Directory.open(root).descend(path.folders, create: create)
     }
 
-    /// The folder part of a relative path (`a/b/photo.png` → `a/b`).
-    static func folderPart(_ relative: String) -> String {
-        guard let slash = relative.lastIndex(of: "/") else { return "" }
-        return String(relative[..<slash])
+    /// Writes `text` atomically as `name` in `folder`.
+    static func write(_ text: String, to name: [UInt8], in folder: Directory) throws(SystemError) {
+        try folder.write(Array(text.utf8), to: name)
     }
 
-    /// The name part of a relative path.
-    static func namePart(_ relative: String) -> String {
-        relative.split(separator: "/").last.map(String.init) ?? relative
-    }
-
-    /// Moves `source` to `root/relative` (creating folders); copies and removes across file
-    /// systems. Returns the new path.
+    /// Moves the input `path` (below `input`) to the same place below `root`, if the entry is
+    /// still the inode the job processed (a newer version is left for its own job). Returns
+    /// the folder it went to.
     @discardableResult
-    static func move(_ source: String, toRoot root: String, relative: String) throws(DaemonError) -> String {
-        let folder = try folder(root: root, relative: folderPart(relative))
-        let target = folder + "/" + namePart(relative)
-        if rename(source, target) == 0 { return target }
-        guard errno == EXDEV else { throw DaemonError("\(source): cannot move to \(target): \(errnoText())") }
-        do {
-            try FileIO.writeAtomically(FileIO.readAll(source), to: target)
-        } catch {
-            throw DaemonError("\(source): cannot copy to \(target): \(error.reason)")
+    static func move(_ path: RelativePath, from input: String, inode: Int64?, toRoot root: String,
+                     limit: Int) throws(SystemError) -> Directory {
+        let source = try folder(root: input, path, create: false)
+        if let inode, let info = source.status(path.name), Int64(bitPattern: UInt64(info.st_ino)) != inode {
+            throw SystemError(path: source.childPath(path.name), reason: "replaced by a newer version; left in place")
         }
-        guard unlink(source) == 0 else { throw DaemonError("\(source): copied, but cannot remove: \(errnoText())") }
+        let target = try folder(root: root, path, create: true)
+        try source.move(path.name, to: target, as: path.name, limit: limit)
         return target
     }
 
-    /// Writes `text` atomically to `path`.
-    static func write(_ text: String, to path: String) throws(DaemonError) {
-        do {
-            try FileIO.writeAtomically(Array(text.utf8), to: path)
-        } catch {
-            throw DaemonError(error.description)
-        }
+    /// Deletes the input `path`, if it is still the inode the job processed.
+    static func delete(_ path: RelativePath, from input: String, inode: Int64?) throws(SystemError) {
+        let source = try folder(root: input, path, create: false)
+        if let inode, let info = source.status(path.name), Int64(bitPattern: UInt64(info.st_ino)) != inode { return }
+        try source.unlink(path.name)
     }
 
-    /// Removes convd's temporary files (`.NAME.convd-tmp-PID`) left in a tree by a process
-    /// that was killed mid-write; returns how many.
+    /// Removes convd's temporary files (`.convd-tmp-…`, and the `.NAME.convd-tmp-PID` of
+    /// earlier versions) left in a tree by a process killed mid-write; returns how many.
     static func sweepTemporaries(under root: String) -> Int {
+        guard let top = try? Directory.open(root) else { return 0 }
         var removed = 0
-        var stack = [root]
+        var stack = [top]
+        let marker = Array(Directory.temporaryMarker.utf8)
         while let folder = stack.popLast() {
-            for entry in FolderListing(folder)?.entries ?? [] {
-                let path = folder + "/" + entry.name
+            for entry in folder.entries() ?? [] {
                 if entry.kind == .folder {
-                    stack.append(path)
-                } else if entry.name.hasPrefix("."), entry.name.contains(".convd-tmp-"), unlink(path) == 0 {
+                    if let sub = try? folder.subfolder(entry.name) { stack.append(sub) }
+                } else if entry.name.first == 0x2E, entry.name.contains(marker), (try? folder.unlink(entry.name)) != nil {
                     removed += 1
                 }
             }
         }
         return removed
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether `needle` occurs in the bytes.
+    func contains(_ needle: [UInt8]) -> Bool {
+        guard needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 }

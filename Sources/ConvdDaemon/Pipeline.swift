@@ -6,6 +6,7 @@ import ConvdConfig
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 
 /// A model as the config names it, loaded and checked.
 public struct LoadedModel: Sendable {

@@ -1,11 +1,13 @@
 // Processor: one job through its watch's pipeline — check the file is the version claimed
 // and has settled, read it (size limit), decode (pixel limit), run the chain, classify, and
-// write the outputs below the output root. Each worker thread owns one Processor, and with
-// it its own model instances. Errors are sorted: anything about the input is permanent,
-// anything about writing outputs is transient (the disk may get space back).
+// write the outputs below the output root. Every path is opened from its tree's root without
+// following symlinks, and the input is read through the descriptor whose inode and size match
+// the ledger's version. Each worker thread owns one Processor, and with it its own model
+// instances. Errors are sorted by their type (SystemError.policy), never by their text.
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,13 +22,15 @@ struct JobResult {
 /// What became of one job.
 enum JobOutcome {
     case done(JobResult)
-    /// The input cannot be processed (not a PNG, corrupt, over a limit, a symlink, ...);
-    /// `retryable` when it may only be incomplete (a decode error): even a file renamed into
-    /// the folder may still grow (Foundation's createFile renames an empty file into place
-    /// before the caller writes to it).
-    case failed(String, retryable: Bool)
+    /// The input can never be processed (over a limit, a symlink, a FIFO, a name too long for
+    /// its outputs, ...): failed at once.
+    case failed(SystemError)
+    /// libpng could not decode it: perhaps only incomplete (even a file renamed into the folder
+    /// may still grow: Foundation's createFile renames an empty file into place before the
+    /// caller writes to it), so it is tried again a few times before it fails.
+    case undecodable(ImageError)
     /// Writing failed for a reason that may pass (disk full, output folder missing, ...).
-    case transient(String)
+    case transient(SystemError)
     /// The file is another version now.
     case changed(FileVersion)
     /// Written too recently: may still be growing.
@@ -43,18 +47,26 @@ final class Processor {
 
     func process(_ job: Job, pipeline: Pipeline, now: Double) -> JobOutcome {
         let watch = pipeline.watch
-        let input = watch.input + "/" + job.path
-        guard let version = FileVersion(path: input) else { return .vanished }
-        let current = FileVersion(size: version.size, mtimeNs: version.mtimeNs, inode: version.inode)
+        let display = watch.input + "/" + job.path
+        guard let path = RelativePath(key: job.path) else {
+            return .failed(.init(path: display, reason: "not a plain relative path"))
+        }
+        // The input, reached from its root one folder at a time, never through a symlink.
+        let file: OpenFile
+        do {
+            file = try OutputTree.folder(root: watch.input, path, create: false)
+                .openFile(path.name, follow: watch.followSymlinks)
+        } catch where error.code == ENOENT {
+            return .vanished
+        } catch {
+            return .failed(error)
+        }
+        let current = FileVersion(size: Int64(file.size), mtimeNs: file.mtimeNs, inode: Int64(bitPattern: file.inode))
         if current != FileVersion(size: job.version.size, mtimeNs: job.version.mtimeNs, inode: job.version.inode) {
             return .changed(current)
         }
         let settle = Double(watch.settleMs) / 1000
-        if !job.moved && now - version.mtime < settle { return .notSettled(until: version.mtime + settle) }
-        if version.isSymlink && !watch.followSymlinks {
-            return .failed("\(input): is a symbolic link; links are not followed unless the watch sets follow_symlinks = true",
-                           retryable: false)
-        }
+        if !job.moved && now - current.mtime < settle { return .notSettled(until: current.mtime + settle) }
         // This worker's instance of the model, made on first use (not part of the timing).
         var model: Model?
         if let loaded = pipeline.model {
@@ -64,30 +76,35 @@ final class Processor {
                 do {
                     model = try loaded.instantiate()
                 } catch {
-                    return .transient("\(loaded.path): \(error)")
+                    return .transient(SystemError(path: loaded.path, reason: "\(error)"))
                 }
                 models[loaded.name] = model
             }
         }
         let started = monotonicClock()
         let image: Tensor
-        let bytes: [UInt8]
         do {
-            bytes = try FileIO.readAll(input, limit: pipeline.limits.maxFileBytes)
-            image = try PNGCodec.decode(bytes, path: input, options: DecodeOptions(limits: pipeline.limits))
+            let bytes = try file.readAll(limit: pipeline.limits.maxFileBytes)
+            image = try PNGCodec.decode(bytes, path: display, options: DecodeOptions(limits: pipeline.limits))
+        } catch let error as SystemError {
+            return .failed(error)
+        } catch let error as ImageError {
+            return .undecodable(error)
         } catch {
-            let overLimit = error.reason.contains("limit")
-            return .failed(error.description, retryable: !overLimit)
+            return .failed(.init(path: display, reason: "\(error)"))
         }
-        if !version.isSymlink, let after = FileVersion(path: input), after.mtimeNs != version.mtimeNs || after.size != version.size {
-            return .changed(FileVersion(size: after.size, mtimeNs: after.mtimeNs, inode: after.inode))
+        // Read through the descriptor: the same inode; a write while we read makes a new version.
+        var after = stat()
+        if fstat(file.fd, &after) == 0 {
+            let version = FileVersion(stat: after)
+            if version.mtimeNs != current.mtimeNs || version.size != current.size { return .changed(version) }
         }
         var maps = image
         if let chain = pipeline.chain {
             do {
                 maps = try chain.chain.apply(image)
             } catch {
-                return .failed("\(input): \(error.description)", retryable: false)
+                return .failed(.init(path: display, reason: error.description))
             }
         }
         var classification: Classification?
@@ -97,24 +114,36 @@ final class Processor {
         }
         let milliseconds = (monotonicClock() - started) * 1000
         var outputs: [String] = []
+        // An output folder that cannot be reached (missing root, a symlink in the way) is the
+        // operator's to fix: the file waits.
+        let folder: Directory
         do {
-            let folder = try OutputTree.folder(root: watch.output, relative: OutputTree.folderPart(job.path))
-            let stem = FilterJob.stem(of: job.path)
+            folder = try OutputTree.folder(root: watch.output, path, create: true)
+        } catch {
+            return .transient(error)
+        }
+        do {
             if let output = pipeline.output {
+                let files: [(suffix: String, bytes: [UInt8])]
                 do {
-                    outputs += try output.write(maps, stem: stem, into: folder)
+                    files = try output.rendered(maps)
                 } catch {
-                    throw DaemonError(error.description)
+                    return .failed(.init(path: display, reason: error.reason))
+                }
+                for f in files {
+                    let name = path.stem + Array(f.suffix.utf8)
+                    try folder.write(f.bytes, to: name)
+                    outputs.append(folder.childPath(name))
                 }
             }
             if let classification, let loaded = pipeline.model {
-                let path = folder + "/" + stem + ".label.json"
-                try OutputTree.write(Self.labelJSON(file: input, watch: watch.name, model: loaded.name,
-                                                    classification) + "\n", to: path)
-                outputs.append(path)
+                let name = path.stem + Array(".label.json".utf8)
+                try OutputTree.write(Self.labelJSON(file: display, watch: watch.name, model: loaded.name,
+                                                    classification) + "\n", to: name, in: folder)
+                outputs.append(folder.childPath(name))
             }
         } catch {
-            return .transient("\(error)")
+            return error.policy == .permanent ? .failed(error) : .transient(error)
         }
         return .done(JobResult(classification: classification, outputs: outputs, milliseconds: milliseconds))
     }

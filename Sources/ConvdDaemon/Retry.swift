@@ -3,6 +3,7 @@
 // `.error.txt` is removed). The job goes into the ledger, where a running daemon finds it
 // within a second; without a daemon, the next start (or `run --oneshot`) runs it.
 import ConvdConfig
+import ConvdSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,39 +12,50 @@ public enum Retry {
     /// Queues `path` again; returns a line saying what was done.
     public static func retry(_ path: String, config: DaemonConfig, ledger: Ledger) throws(DaemonError) -> String {
         let absolute = PathText.absolute(path, base: PathText.currentDirectory())
-        var found: (watch: WatchSettings, relative: String, failedCopy: String?)?
+        var found: (watch: WatchSettings, relative: String, inFailed: Bool)?
         for w in config.watches {
-            if let failed = w.failedDir, PathText.isWithin(absolute, failed), absolute != failed {
-                found = (w, String(absolute.dropFirst(failed.count + 1)), absolute)
+            if let failed = w.failedDir, let relative = relativeKey(absolute, below: failed) {
+                found = (w, relative, true)
                 break
             }
-            if PathText.isWithin(absolute, w.input), absolute != w.input {
-                found = (w, String(absolute.dropFirst(w.input.count + 1)), nil)
+            if let relative = relativeKey(absolute, below: w.input) {
+                found = (w, relative, false)
                 break
             }
         }
-        guard let (watch, relative, failedCopy) = found else {
+        guard let (watch, key, inFailed) = found, let relative = RelativePath(key: key) else {
             throw DaemonError("\(absolute): not in the input tree or failed_dir of any watch in \(config.file)")
         }
-        let input = watch.input + "/" + relative
+        let input = watch.input + "/" + key
+        let source = inFailed ? watch.failedDir! : watch.input
         // Taken before the move (a rename keeps size, mtime and inode): a running daemon may
         // process the file and set it aside again before this process looks at it.
-        guard let version = FileVersion(path: failedCopy ?? input) else { throw DaemonError("\(failedCopy ?? input): no such file") }
+        guard let folder = try? OutputTree.folder(root: source, relative, create: false),
+              let info = folder.status(relative.name) else { throw DaemonError("\(source)/\(key): no such file") }
+        let version = FileVersion(stat: info)
+        let errorName = relative.name + Array(".error.txt".utf8)
         do {
             // Forget first: a daemon seeing a finished version come back would set it aside again.
-            let forgotten = try ledger.forget(watch: watch.name, path: relative)
-            if let failedCopy {
-                try OutputTree.move(failedCopy, toRoot: watch.input, relative: relative)
-                unlink(failedCopy + ".error.txt")
+            let forgotten = try ledger.forget(watch: watch.name, path: key)
+            if inFailed {
+                try OutputTree.move(relative, from: source, inode: version.inode, toRoot: watch.input, limit: .max)
+                try? folder.unlink(errorName)
             }
-            _ = try ledger.record([Discovery(watch: watch.name, path: relative, version: version, moved: true,
+            _ = try ledger.record([Discovery(watch: watch.name, path: key, version: version, moved: true,
                                              readyAt: wallClock())])
-            unlink(watch.output + "/" + relative + ".error.txt")
+            try? OutputTree.folder(root: watch.output, relative, create: false).unlink(errorName)
             return "\(input): queued in watch \"\(watch.name)\"" + (forgotten > 0 ? " (earlier result forgotten)" : "")
-        } catch let error as DaemonError {
-            throw error
+        } catch let error as SystemError {
+            throw DaemonError(error.description)
         } catch {
             throw DaemonError("ledger: \(error)")
         }
+    }
+
+    /// The key of `path` relative to `root` (cut as bytes), when it is strictly below it.
+    static func relativeKey(_ path: String, below root: String) -> String? {
+        let p = Array(path.utf8), r = Array(root.utf8)
+        guard p.count > r.count + 1, p.starts(with: r), p[r.count] == 0x2F else { return nil }
+        return PathKey.key(p[(r.count + 1)...])
     }
 }

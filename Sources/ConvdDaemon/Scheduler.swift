@@ -2,6 +2,7 @@
 // claims a few rows at a time (marking them running), sleeps until the next pending row's
 // ready time or a wake-up from discovery, and on stop returns what it had claimed but not
 // handed out, so those rows go back to pending.
+import ConvdSystem
 import Foundation
 
 final class Scheduler: @unchecked Sendable {

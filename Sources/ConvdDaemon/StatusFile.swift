@@ -1,6 +1,7 @@
 // StatusFile: the daemon's state as JSON (`status_file`, default STATE_DIR/status.json),
 // rewritten atomically every couple of seconds; `convd status` prints it.
 import ConvdImage
+import ConvdSystem
 import Foundation
 
 /// A snapshot of the daemon.

@@ -3,6 +3,7 @@
 // (`watch.name`, `file.path`). Per-file lines are debug; journald's rate limit would drop
 // info lines in a burst.
 import ConvdConfig
+import ConvdSystem
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -32,8 +33,10 @@ public struct StderrLogHandler: LogHandler {
         var line: String
         switch format {
         case .text:
-            line = "\(time) \(event.level) \(event.message)"
-            for (key, value) in pairs { line += " \(key)=\(Self.quoted("\(value)"))" }
+            // One journald entry per line, nothing a terminal acts on: the message and every
+            // value are escaped (DisplayText), so a file name cannot forge a line (audit #7).
+            line = "\(time) \(event.level) \(DisplayText.escaped("\(event.message)"))"
+            for (key, value) in pairs { line += " \(key)=\(Self.quoted(DisplayText.escaped("\(value)")))" }
         case .json:
             var json = JSONText()
             json.add("time", time)

@@ -1,6 +1,7 @@
 // SystemdNotifier: sd_notify(3) without libsystemd — datagrams to the AF_UNIX socket named by
 // $NOTIFY_SOCKET (a leading `@` is the abstract namespace). Without the variable (not under
 // systemd) every call does nothing. `WATCHDOG_USEC` gives the watchdog interval.
+import ConvdSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,24 @@ public final class SystemdNotifier: Sendable {
     /// Whether a notification socket is configured.
     public var isActive: Bool { socketPath != nil }
 
-    /// Sends `state` (lines such as `READY=1\nSTATUS=...`); false when it could not be sent.
+    /// Sends `READY=1` (and the status) once the daemon serves.
+    public func ready(status: String) {
+        notify("READY=1\nSTATUS=\(Self.statusValue(status))\nMAINPID=\(getpid())")
+    }
+
+    /// Sends `STATUS=` with `text`.
+    public func status(_ text: String) {
+        notify("STATUS=\(Self.statusValue(text))")
+    }
+
+    /// A STATUS= value: one line (every control character escaped, so no text can add a
+    /// `WATCHDOG=trigger` or `STOPPING=1` line: audit #2), at most 1,024 characters.
+    public static func statusValue(_ text: String) -> String {
+        DisplayText.escaped(text, limit: 1024)
+    }
+
+    /// Sends `state`: lines such as `WATCHDOG=1`, built by this type's callers from constants
+    /// and numbers only (text goes through `status`/`ready`); false when it could not be sent.
     @discardableResult
     public func notify(_ state: String) -> Bool {
         guard var path = socketPath, path.count < 108 else { return false }

@@ -1,6 +1,7 @@
 // IDXFile: the MNIST file format, gzipped or not: a magic number (0x0000 08 DD: unsigned
 // bytes, DD dimensions), big-endian 32-bit sizes, then the data.
 import ConvdImage
+import ConvdSystem
 
 /// An IDX array of unsigned bytes.
 struct IDXFile {

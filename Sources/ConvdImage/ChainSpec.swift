@@ -2,6 +2,7 @@
 // outputs carry. A `.chain` file holds one chain; `#` starts a comment and lines are joined
 // with spaces, so long chains may be split over lines.
 import ConvdCore
+import ConvdSystem
 
 /// A parsed chain and its name.
 public struct ChainSpec: Sendable {
@@ -15,7 +16,12 @@ public struct ChainSpec: Sendable {
     /// `name`, when given, overrides the name.
     public static func load(_ spec: String, name: String? = nil) throws -> ChainSpec {
         if spec.hasSuffix(".chain") || (!spec.contains("|") && !spec.contains("(") && FileIO.isRegularFile(spec)) {
-            let bytes = try FileIO.readAll(spec, limit: 1 << 20)
+            let bytes: [UInt8]
+            do {
+                bytes = try FileIO.readAll(spec, limit: 1 << 20)
+            } catch {
+                throw ImageError(path: spec, reason: error.reason)
+            }
             let text = String(decoding: bytes, as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false)
                 .map { line in line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }

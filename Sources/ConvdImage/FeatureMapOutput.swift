@@ -2,6 +2,7 @@
 // `<stem>.<chain>.fm00.png` per map (8-bit, or 16-bit with png16), `<stem>.<chain>.montage.png`
 // and `<stem>.<chain>.npy` (exact float32 values, C×H×W). Each file is written atomically.
 import ConvdCore
+import ConvdSystem
 
 /// The files a chain's maps can be written as.
 public struct OutputFormats: OptionSet, Sendable, Hashable {
@@ -85,24 +86,33 @@ public struct FeatureMapOutput: Sendable {
         return names
     }
 
+    /// The encoded files for `maps`, in `fileNames` order, each with the part of its name after
+    /// the input's stem (`.edges.fm00.png`): the daemon names them from the stem's bytes.
+    public func rendered(_ maps: Tensor) throws(ImageError) -> [(suffix: String, bytes: [UInt8])] {
+        let suffixes = fileNames(stem: "", mapCount: maps.channels)
+        var files: [[UInt8]] = []
+        if !formats.isDisjoint(with: [.png, .png16]) {
+            for c in 0..<maps.channels {
+                files.append(try formats.contains(.png16) ? renderer.png16(maps, channel: c) : renderer.png8(maps, channel: c))
+            }
+        }
+        if formats.contains(.montage) { files.append(try renderer.montage(maps)) }
+        if formats.contains(.npy) { files.append(NumPyFile.encode(maps)) }
+        return Array(zip(suffixes, files)).map { (suffix: $0.0, bytes: $0.1) }
+    }
+
     /// Writes the files for `maps` into `folder` and returns their paths, in `fileNames` order.
     public func write(_ maps: Tensor, stem: String, into folder: String) throws(ImageError) -> [String] {
         var written: [String] = []
-        let names = fileNames(stem: stem, mapCount: maps.channels)
-        var index = 0
-        func put(_ bytes: [UInt8]) throws(ImageError) {
-            let path = folder + "/" + names[index]
-            try FileIO.writeAtomically(bytes, to: path)
-            written.append(path)
-            index += 1
-        }
-        if !formats.isDisjoint(with: [.png, .png16]) {
-            for c in 0..<maps.channels {
-                try put(formats.contains(.png16) ? renderer.png16(maps, channel: c) : renderer.png8(maps, channel: c))
+        for file in try rendered(maps) {
+            let path = folder + "/" + stem + file.suffix
+            do {
+                try FileIO.writeAtomically(file.bytes, to: path)
+            } catch {
+                throw ImageError(path: path, reason: error.reason)
             }
+            written.append(path)
         }
-        if formats.contains(.montage) { try put(renderer.montage(maps)) }
-        if formats.contains(.npy) { try put(NumPyFile.encode(maps)) }
         return written
     }
 }

@@ -27,9 +27,6 @@ public struct FilterJob: Sendable {
         self.threads = threads
     }
 
-    /// The cores online, the default thread count.
-    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
     /// `a/b/photo.png` → `photo`: the file name without folder and last extension.
     public static func stem(of path: String) -> String {
         let name = path.split(separator: "/").last.map(String.init) ?? path

@@ -3,6 +3,7 @@
 // 2^depth − 1 (`unit`) or keeping the integers (`raw`), and compositing alpha and tRNS over a
 // background (black by default). Encoding writes 8- or 16-bit gray or RGB at a zlib level.
 import ConvdCore
+import ConvdSystem
 import CPNG
 
 /// How decoded samples are scaled.
@@ -40,7 +41,12 @@ public enum PNGCodec {
     /// Reads and decodes the PNG at `path` (file size checked before reading).
     public static func decodeFile(_ path: String, options: DecodeOptions = DecodeOptions()) throws(ImageError)
         -> Tensor {
-        let bytes = try FileIO.readAll(path, limit: options.limits.maxFileBytes)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readAll(path, limit: options.limits.maxFileBytes)
+        } catch {
+            throw ImageError(path: path, reason: error.reason)
+        }
         return try decode(bytes, path: path, options: options)
     }
 

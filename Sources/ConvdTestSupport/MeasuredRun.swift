@@ -1,5 +1,8 @@
-// MeasuredRun: runs a program to completion and reports its peak resident set size
-// (wait4's ru_maxrss), for tests that bound what a hostile input may cost in memory.
+// MeasuredRun: runs the binary to completion and reports its peak resident set size, for tests
+// that bound what a hostile input may cost in memory. The measuring parent is a small Python
+// process: Linux carries a parent's RSS high-water mark into a child it spawns with a shared
+// address space (posix_spawn, vfork) and execs, so wait4 from the large test process would
+// report the test's own peak, not convd's.
 import Foundation
 
 /// What a measured run produced.
@@ -11,26 +14,23 @@ public struct MeasuredResult: Sendable {
 }
 
 extension ConvdBinary {
+    private static let measure = """
+        import resource, subprocess, sys
+        r = subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=open(sys.argv[1], "wb"))
+        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        """
+
     /// Runs `convd arguments...`; stdout is discarded, stderr captured.
     public static func runMeasured(_ arguments: [String]) throws -> MeasuredResult {
         let folder = TemporaryDirectory()
         let errPath = folder.file("stderr")
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw CocoaError(.executableLoad) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let result = try runProgram("/usr/bin/env", ["python3", "-c", measure, errPath, path] + arguments)
+        let fields = result.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard result.status == 0, fields.count == 2 else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "measuring failed: \(result.stderr)"])
+        }
         let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return MeasuredResult(status: exit, peakKiB: Int(usage.ru_maxrss), stderr: text)
+        return MeasuredResult(status: Int32(fields[0]), peakKiB: fields[1], stderr: text)
     }
 }

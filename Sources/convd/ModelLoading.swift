@@ -2,6 +2,7 @@
 import ConvdConfig
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 
 enum ModelLoading {
     /// A preset name or an architecture TOML file.

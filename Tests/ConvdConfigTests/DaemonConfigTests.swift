@@ -1,6 +1,7 @@
 // DaemonConfig parsing: defaults, relative paths, every issue collected with its key path.
 import ConvdConfig
 import ConvdImage
+import ConvdSystem
 import Testing
 
 @Suite("Daemon config")
@@ -25,7 +26,7 @@ struct DaemonConfigTests {
         #expect(c.daemon.logFormat == .text)
         #expect(c.daemon.maxFileBytes == 67_108_864 && c.daemon.maxPixels == 50_000_000)
         #expect(c.daemon.rescanInterval == 600 && c.daemon.stopTimeout == 30)
-        #expect(c.daemon.workers == FilterJob.coreCount)
+        #expect(c.daemon.workers == onlineCoreCount)
         let w = try #require(c.watches.first)
         #expect(w.input == "/etc/convd/in")
         #expect(w.output == "/data/out")

@@ -74,7 +74,7 @@ struct DaemonFailureTests {
         let retry = try ConvdBinary.run(["retry", "--config", d.configPath, d.path("in/link.png")])
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(DaemonHarness.poll { d.logLines().count >= 2 }, "\(d.stderr)")
-        #expect(DaemonHarness.poll { d.stderr.contains("refusing to write there") }, "\(d.stderr)")
+        #expect(DaemonHarness.poll { d.stderr.contains("refusing to go through it") }, "\(d.stderr)")
         let link = d.logLines().first { $0["file"] as? String == d.path("in/link.png") }
         #expect(link?["outcome"] as? String == "failed")
         let reason = link?["reason"] as? String ?? ""

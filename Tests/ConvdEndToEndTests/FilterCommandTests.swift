@@ -2,6 +2,7 @@
 // and values, errors, exit statuses and help text.
 import ConvdCore
 import ConvdImage
+import ConvdSystem
 import ConvdTestSupport
 import Foundation
 import Testing

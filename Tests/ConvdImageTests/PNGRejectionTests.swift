@@ -75,7 +75,7 @@ struct PNGRejectionTests {
         #expect(throws: ImageError(path: dir.file("nope.png"), reason: "cannot open: No such file or directory")) {
             try PNGCodec.decodeFile(dir.file("nope.png"))
         }
-        #expect(throws: ImageError(path: dir.path, reason: "not a regular file")) {
+        #expect(throws: ImageError(path: dir.path, reason: "not a regular file (a folder)")) {
             try PNGCodec.decodeFile(dir.path)
         }
     }

@@ -4,6 +4,7 @@ import ArgumentParser
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 import Foundation
 
 struct ClassifyCommand: ParsableCommand {
@@ -52,7 +53,7 @@ struct ClassifyCommand: ParsableCommand {
             throw ExitCode.failure
         }
         setGEMMThreads(1)  // the layers split their GEMMs over convd's own threads
-        let threads = threads ?? FilterJob.coreCount
+        let threads = threads ?? onlineCoreCount
         var failures = 0
         for path in inputs {
             do {

@@ -4,6 +4,7 @@ import ArgumentParser
 import ConvdData
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 import Foundation
 
 struct EvalCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct EvalCommand: ParsableCommand {
             let dataset = try DatasetLoader.load(data, split: split, shape: loaded.input.shape, limit: limit,
                                                  classNames: loaded.labels)
             let (loss, evaluation) = Trainer.evaluate(loaded.network, on: dataset, input: loaded.input,
-                                                      threads: threads ?? FilterJob.coreCount)
+                                                      threads: threads ?? onlineCoreCount)
             json ? printJSON(evaluation, loss: loss) : printTable(evaluation, loss: loss)
         } catch {
             printError("convd: \(error)")

@@ -2,6 +2,7 @@
 import ArgumentParser
 import ConvdCore
 import ConvdImage
+import ConvdSystem
 
 struct FilterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,7 +93,7 @@ struct FilterCommand: ParsableCommand {
         let job = FilterJob(chain: spec.chain, output: FeatureMapOutput(
             chainName: spec.name, formats: formats,
             renderer: FeatureMapRenderer(normalization: normalize, compressionLevel: compression)),
-            options: DecodeOptions(scale: scale), threads: threads ?? FilterJob.coreCount)
+            options: DecodeOptions(scale: scale), threads: threads ?? onlineCoreCount)
         var failures = 0
         var stems: [String: String] = [:]
         for input in inputs {

@@ -2,6 +2,7 @@
 import ArgumentParser
 import ConvdConfig
 import ConvdDaemon
+import ConvdSystem
 import Foundation
 
 struct StatusCommand: ParsableCommand {
@@ -39,10 +40,13 @@ struct StatusCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: (try? encoder.encode(status)) ?? Data(), as: UTF8.self))
         } else {
-            print("convd pid \(status.pid): \(alive ? status.state : "not running") (started \(status.started), "
-                  + "updated \(status.updated)); overflows \(status.overflows), rescans \(status.rescans)")
+            // The status file is the daemon's, but its texts hold names from the watched folders:
+            // nothing an attacker chose reaches the terminal unescaped (audit #8).
+            print(DisplayText.escaped("convd pid \(status.pid): \(alive ? status.state : "not running") (started "
+                  + "\(status.started), updated \(status.updated)); overflows \(status.overflows), rescans \(status.rescans)"))
             let rows = [["WATCH", "MODE", "PROCESSED", "FAILED", "QUEUED", "BLOCKED"]]
-                + status.watches.map { [$0.name, $0.mode, "\($0.processed)", "\($0.failed)", "\($0.queued)", $0.blocked ?? "-"] }
+                + status.watches.map { [$0.name, $0.mode, "\($0.processed)", "\($0.failed)", "\($0.queued)", $0.blocked ?? "-"]
+                    .map(DisplayText.escaped) }
             let widths = (0..<6).map { c in rows.map { $0[c].count }.max() ?? 0 }
             for row in rows {
                 print(row.enumerated().map { c, cell in

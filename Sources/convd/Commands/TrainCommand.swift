@@ -6,6 +6,7 @@ import ConvdCore
 import ConvdData
 import ConvdImage
 import ConvdNet
+import ConvdSystem
 import Foundation
 
 struct TrainCommand: ParsableCommand {
@@ -105,7 +106,7 @@ struct TrainCommand: ParsableCommand {
 
     private func train() throws {
         let architecture = try ModelLoading.architecture(arch)
-        let threads = threads ?? FilterJob.coreCount
+        let threads = threads ?? onlineCoreCount
         let network = try Network(input: architecture.input, specs: architecture.layers, seed: seed)
         let trainData = try DatasetLoader.load(data, split: .train, shape: architecture.input, limit: limit)
         guard network.outputCount == trainData.classNames.count else {
