@@ -30,7 +30,8 @@ filters: build
 	OUT=var/out/filters scripts/run-samples
 
 # Installs the binary, the unit, the config (never overwriting an existing one) and the
-# shipped model; creates the convd system user and /srv/convd/{fashion,edges}/... for it.
+# shipped model; creates the convd system user and /srv/convd/{fashion,edges}/... for it
+# (only the folders it creates are chowned, never the files users dropped into them).
 # With DESTDIR (packaging) the user and ownership steps are skipped. The installed binary
 # carries the Swift runtime (--static-swift-stdlib), so the service does not depend on the
 # toolchain's folder; it links the Debian libraries (libpng, OpenBLAS, libinotifytools, SQLite).
@@ -49,7 +50,8 @@ install: bootstrap
 		$(DESTDIR)/srv/convd/edges/in $(DESTDIR)/srv/convd/edges/out $(DESTDIR)/srv/convd/edges/failed
 	if [ -z "$(DESTDIR)" ]; then \
 		getent passwd convd >/dev/null || useradd --system --home-dir /var/lib/convd --shell /usr/sbin/nologin convd; \
-		chown -R convd:convd /srv/convd; \
+		for d in /srv/convd /srv/convd/fashion /srv/convd/edges; do chown convd:convd $$d; done; \
+		for d in fashion edges; do for s in in out failed; do chown convd:convd /srv/convd/$$d/$$s; done; done; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi
 	@echo "installed; start it with: systemctl enable --now convd"

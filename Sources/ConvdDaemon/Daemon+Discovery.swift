@@ -85,6 +85,12 @@ extension Daemon {
         case .rootLost(let id, let reason):
             watcher?.remove(rootID: id)
             markDegraded(id, reason: "input folder \(reason)")
+        case .unwatchable(let id, let path, let reason):
+            watcher?.remove(rootID: id)
+            guard let entry = table.update(id: id, { $0.mode = .poll(reason) }) else { return }
+            logger.warning("cannot watch a folder with inotify; polling this watch instead",
+                           metadata: ["watch.name": "\(entry.settings.name)", "folder": "\(path)", "reason": "\(reason)"])
+            events.append([.walk(rootID: id)])
         case .watchLimit(let id, let path):
             let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_user_watches", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"

@@ -8,6 +8,9 @@ import Foundation
 import Logging
 
 extension Daemon {
+    /// Deaths of the process during one file's job after which the file is failed.
+    static let crashLimit = 2
+
     func workerLoop(_ index: Int) {
         let processor = Processor()
         var seenGeneration = generation.withLock { $0 }
@@ -22,6 +25,12 @@ extension Daemon {
             guard let entry = table.entry(named: job.watch) else {
                 // The watch was removed by a reload: the job waits in the ledger for it to return.
                 try? ledger.requeue(job, readyAt: wallClock() + 3600, attempts: job.attempts)
+                continue
+            }
+            if job.crashes >= Self.crashLimit {
+                let display = entry.settings.input + "/" + job.path
+                complete(job, .failed(SystemError(path: display, reason: "crashed the daemon twice; not processed again "
+                                                  + "(convd retry queues it once more)")), entry: entry)
                 continue
             }
             complete(job, processor.process(job, pipeline: entry.pipeline, now: wallClock()), entry: entry)

@@ -32,6 +32,8 @@ public struct Job: Sendable, Equatable {
     public var attempts: Int
     /// When the file was first seen (wall clock).
     public var discovered: Double
+    /// How many times the daemon died while this job ran.
+    public var crashes: Int = 0
 }
 
 /// A discovered version the ledger already finished.
@@ -84,7 +86,16 @@ public final class Ledger: Sendable {
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
             INSERT OR IGNORE INTO meta VALUES('next_seq', 1), ('logged_seq', 0);
             """)
-        if resetRunning { try database.execute("UPDATE files SET state = 'pending' WHERE state = 'running'") }
+        let columns = try database.query("PRAGMA table_info(files)").compactMap { $0[1].text }
+        if !columns.contains("crashes") {
+            try database.execute("ALTER TABLE files ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0")
+        }
+        // A row still running belonged to a process that died while the job ran (a clean stop
+        // puts its unstarted jobs back): that counts as a crash of this file, so a file that
+        // kills the daemon is failed after two instead of looping under Restart= (audit #4).
+        if resetRunning {
+            try database.execute("UPDATE files SET state = 'pending', crashes = crashes + 1 WHERE state = 'running'")
+        }
         db = LockedDatabase(database)
     }
 
@@ -133,7 +144,7 @@ public final class Ledger: Sendable {
     public func claim(limit: Int, now: Double) throws(SQLiteError) -> [Job] {
         try db.withLock { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
-                let rows = try db.query("SELECT id, watch, path, size, mtime, inode, moved, attempts, discovered "
+                let rows = try db.query("SELECT id, watch, path, size, mtime, inode, moved, attempts, discovered, crashes "
                                         + "FROM files WHERE state = 'pending' AND ready_at <= ? ORDER BY id LIMIT ?",
                                         [.real(now), .int(Int64(limit))])
                 var jobs: [Job] = []
@@ -141,7 +152,8 @@ public final class Ledger: Sendable {
                     try db.query("UPDATE files SET state = 'running' WHERE id = ?", [r[0]])
                     jobs.append(Job(id: r[0].int, watch: r[1].text ?? "", path: r[2].text ?? "",
                                     version: FileVersion(size: r[3].int, mtimeNs: r[4].int, inode: r[5].int),
-                                    moved: r[6].int != 0, attempts: Int(r[7].int), discovered: r[8].real))
+                                    moved: r[6].int != 0, attempts: Int(r[7].int), discovered: r[8].real,
+                                    crashes: Int(r[9].int)))
                 }
                 return jobs
             }

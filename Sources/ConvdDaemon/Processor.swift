@@ -42,12 +42,21 @@ enum JobOutcome {
 final class Processor {
     private var models: [String: Model] = [:]
 
+    #if DEBUG
+    private static let crashMarker = getenv("CONVD_TEST_CRASH_ON").map { String(cString: $0) }
+    #endif
+
     /// Forgets model instances (after a reload).
     func reset() { models.removeAll() }
 
     func process(_ job: Job, pipeline: Pipeline, now: Double) -> JobOutcome {
         let watch = pipeline.watch
         let display = watch.input + "/" + job.path
+        #if DEBUG
+        // Test hook (debug builds only): a file whose name holds $CONVD_TEST_CRASH_ON kills the
+        // process, as a decoder bug would — the poison-pill tests need a file that crashes.
+        if let marker = Self.crashMarker, job.path.contains(marker) { abort() }
+        #endif
         guard let path = RelativePath(key: job.path) else {
             return .failed(.init(path: display, reason: "not a plain relative path"))
         }

@@ -17,6 +17,8 @@ public enum FileEvent: Sendable, Equatable {
     case rootLost(root: Int, reason: String)
     /// No more inotify watches (`ENOSPC` from inotify_add_watch) at `path`.
     case watchLimit(root: Int, path: String)
+    /// A folder in `path` cannot be watched (its name is not UTF-8): poll the root.
+    case unwatchable(root: Int, path: String, reason: String)
 }
 
 /// A folder tree to watch.

@@ -138,8 +138,24 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
         guard let root = root(of: folder) else { return }
         var name = ""
         if event.pointee.len > 0 {
-            name = String(cString: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
-                .assumingMemoryBound(to: CChar.self))
+            let raw = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+                .assumingMemoryBound(to: UInt8.self)
+            let bytes = UnsafeBufferPointer(start: raw, count: Int(event.pointee.len)).prefix { $0 != 0 }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                // libinotifytools names watches by text: a name that is not UTF-8 cannot be
+                // named to it. A file is found by listing its folder (by bytes); a folder cannot
+                // be watched, so the daemon polls this root instead.
+                if mask & Self.isDir != 0 {
+                    if root.recursive && mask & (Self.create | Self.movedTo) != 0 {
+                        batch.append(.unwatchable(root: root.id, path: String(folder.dropLast()),
+                                                  reason: "a folder name is not valid UTF-8"))
+                    }
+                } else if mask & (Self.closeWrite | Self.movedTo) != 0 {
+                    batch.append(.folder(root: root.id, path: String(folder.dropLast())))
+                }
+                return
+            }
+            name = text
         }
         let path = String(folder.dropLast()) + (name.isEmpty ? "" : "/" + name)
         if mask & (Self.deleteSelf | Self.moveSelf) != 0 {
@@ -193,8 +209,11 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
     private func walk(_ root: WatchedRoot, from start: String? = nil) {
         var limitReported = false
         var rootFailed: String?
+        // Symlinked folders are never entered, even with follow_symlinks (which follows links to
+        // files only): two links to the root made the walk exponential (audit #11).
+        var unwatchableReported = false
         FolderListing.folders(under: start ?? root.path, recursive: root.recursive, filter: root.filter,
-                              followSymlinks: root.followSymlinks) { folder in
+                              followSymlinks: false) { folder in
             guard inotifytools_watch_file(folder + "/", Int32(bitPattern: Self.mask)) != 0 else {
                 let error = inotifytools_error()
                 if error == ENOSPC {
@@ -202,6 +221,10 @@ public final class InotifyWatcher: FileEventSource, @unchecked Sendable {
                     limitReported = true
                 } else if folder == root.path {
                     rootFailed = String(cString: strerror(error))
+                } else if error == ENOENT && folder.unicodeScalars.contains("\u{FFFD}") && !unwatchableReported {
+                    // Listed by text, a name that is not UTF-8 names no folder: poll the root.
+                    batch.append(.unwatchable(root: root.id, path: folder, reason: "a folder name is not valid UTF-8"))
+                    unwatchableReported = true
                 }
                 return false
             }

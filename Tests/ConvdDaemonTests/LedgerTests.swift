@@ -79,3 +79,13 @@ struct LedgerTests {
         #expect(j.text == #"{"seq":3,"file":"a \"b\"\n\u0001","p":0.123457,"label":null}"#)
     }
 }
+
+@Suite("sd_notify text")
+struct NotifyTextTests {
+    @Test("a STATUS= value is one line: a newline in a name cannot add WATCHDOG=trigger or STOPPING=1")
+    func statusIsOneLine() {
+        let value = SystemdNotifier.statusValue("blocked: a: 1 waiting: in/x\nWATCHDOG=trigger\nSTOPPING=1\n.png: too long")
+        #expect(value == "blocked: a: 1 waiting: in/x\\nWATCHDOG=trigger\\nSTOPPING=1\\n.png: too long")
+        #expect(SystemdNotifier.statusValue(String(repeating: "M", count: 5000)).count == 1024)
+    }
+}
