@@ -71,7 +71,32 @@ extension DaemonConfig {
             }
             made.append(path)
         }
+        checkResolvedOverlaps(&issues)
         guard issues.isEmpty else { throw ConfigError(file: file, issues: issues) }
         return made
+    }
+
+    /// The same loop check as `checkOverlaps`, on the folders as they resolve on disk: an
+    /// output, done or failed folder reached through a symlink into the input tree would feed
+    /// the watch its own results (audit #25).
+    func checkResolvedOverlaps(_ issues: inout [ConfigIssue]) {
+        for (i, w) in watches.enumerated() where !w.input.isEmpty {
+            guard let input = Self.resolved(w.input) else { continue }
+            let targets = [("output", w.output), ("done_dir", w.doneDir), ("failed_dir", w.failedDir)]
+            for case let (key, target?) in targets where !target.isEmpty && !PathText.isWithin(target, w.input) {
+                guard let real = Self.resolved(target) else { continue }
+                if real == input || (w.recursive && PathText.isWithin(real, input)) {
+                    issues.append(ConfigIssue("watch[\(i + 1)].\(key)", "\(target) resolves to \(real), inside the input "
+                                              + "tree \(input): convd would process its own results; move it outside"))
+                }
+            }
+        }
+    }
+
+    /// realpath(3) of an existing path.
+    static func resolved(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
     }
 }

@@ -83,4 +83,18 @@ struct CheckConfigTests {
         #expect(r.stderr.contains("\(d.configPath): watch[1]: chain \"two\" makes 2 maps but model \"fashion\" takes 1 channel(s)"),
                 "\(r.stderr)")
     }
+
+    @Test("an output folder that is a symlink into the input tree is refused (audit #25)")
+    func outputThroughSymlink() throws {
+        let config = "[[watch]]\nname = \"w\"\ninput = \"@ROOT@/in\"\noutput = \"@ROOT@/link\"\nchain = \"g\"\n"
+            + "[chains]\ng = \"gray\"\n"
+        let (d, r) = try check(config) { d in
+            try FileManager.default.createDirectory(atPath: d.path("in/sub"), withIntermediateDirectories: true)
+            #expect(symlink(d.path("in/sub"), d.path("link")) == 0)
+        }
+        #expect(r.status == 1)
+        let real = URL(fileURLWithPath: d.path("in/sub")).resolvingSymlinksInPath().path
+        #expect(r.stderr.contains("\(d.configPath): watch[1].output: \(d.path("link")) resolves to \(real), inside the input tree"),
+                "\(r.stderr)")
+    }
 }

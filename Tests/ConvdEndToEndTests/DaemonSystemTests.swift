@@ -14,6 +14,39 @@ private let isRoot = getuid() == 0
 @Suite("Daemon: disk full and inotify overflow (root only)", .serialized,
        .enabled(if: isRoot, "needs root to mount a tmpfs and to lower fs.inotify.max_queued_events"))
 struct DaemonSystemTests {
+    @Test("a sparse 20 GB file and a failed_dir on another file system: no copy into memory, the reason in the output tree")
+    func sparseAcrossFileSystems() throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+        guard shell("mount -t tmpfs -o size=1m tmpfs '\(d.path("failed"))'") == 0 else {
+            Issue.record("cannot mount a tmpfs")
+            return
+        }
+        defer { _ = shell("umount '\(d.path("failed"))'") }
+        try d.start()
+        #expect(d.waitUntilReady(), "\(d.stderr)")
+        #expect(shell("truncate -s 20G '\(d.path("in/.h.png"))' && mv '\(d.path("in/.h.png"))' '\(d.path("in/h.png"))'") == 0)
+        try d.drop("in/small.png", Array("not a png".utf8))
+        #expect(DaemonHarness.poll { d.logLines().count >= 2 }, "\(d.stderr)")
+        let huge = d.logLines().first { $0["file"] as? String == d.path("in/h.png") }
+        #expect(huge?["outcome"] as? String == "failed")
+        // The small one is copied across; the huge one stays, with its reason in the output tree.
+        #expect(DaemonHarness.poll { FileManager.default.fileExists(atPath: d.path("out/h.png.error.txt")) }, "\(d.stderr)")
+        let text = (try? String(contentsOfFile: d.path("out/h.png.error.txt"), encoding: .utf8)) ?? ""
+        #expect(text.contains("over the limit") && text.contains("copy limit"), "\(text)")
+        #expect(FileManager.default.fileExists(atPath: d.path("in/h.png")))
+        #expect(DaemonHarness.poll { FileManager.default.fileExists(atPath: d.path("failed/small.png.error.txt")) })
+        #expect(d.isRunning)
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+        // At the next start the finished version is not moved again, and nothing crashes.
+        try d.start()
+        #expect(d.waitUntilReady(), "\(d.stderr)")
+        usleep(500_000)
+        #expect(d.isRunning && d.logLines().count == 2)
+        d.send(SIGTERM)
+        #expect(d.waitForExit() == 0)
+    }
+
     @Test("ENOSPC on a small output tmpfs: files wait, then all are processed once space is freed, none failed")
     func diskFull() throws {
         let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
