@@ -74,6 +74,7 @@ bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench filters
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench cnn
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench daemon
+	$(SWIFT) run -c release --package-path Benchmarks convd-bench ledger
 
 clean:
 	rm -rf .build .build-static var

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ConvdCore", targets: ["ConvdCore"]),
         .library(name: "ConvdImage", targets: ["ConvdImage"]),
         .library(name: "ConvdSystem", targets: ["ConvdSystem"]),
+        .library(name: "ConvdDaemon", targets: ["ConvdDaemon"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
         .library(name: "ConvdData", targets: ["ConvdData"]),
     ],

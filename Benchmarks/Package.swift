@@ -15,6 +15,7 @@ let package = Package(
                 .product(name: "ConvdImage", package: "convd"),
                 .product(name: "ConvdNet", package: "convd"),
                 .product(name: "ConvdData", package: "convd"),
+                .product(name: "ConvdDaemon", package: "convd"),
             ]
         )
     ],

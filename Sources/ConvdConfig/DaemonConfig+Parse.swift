@@ -93,6 +93,7 @@ extension DaemonConfig {
             maxPixels: r.int("max_pixels", in: 1...(1 << 40), &issues) ?? ImageLimits.default.maxPixels,
             rescanInterval: r.seconds("rescan_interval", &issues) ?? 600,
             stopTimeout: r.seconds("stop_timeout", &issues) ?? 30,
+            ledgerRetentionDays: r.int("ledger_retention", in: 1...36_500, &issues) ?? 30,
             ignore: r.strings("ignore", &issues) ?? [])
         r.reportUnknown(&issues)
         return settings

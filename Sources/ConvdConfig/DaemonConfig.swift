@@ -55,6 +55,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var rescanInterval: Double
     /// Seconds SIGTERM waits for jobs in flight.
     public var stopTimeout: Double
+    /// Days a finished file's ledger row is kept once its file is gone (rows of files still in
+    /// the input tree stay: they keep them from being processed again).
+    public var ledgerRetentionDays: Int
     /// Extra name patterns ignored in every watch.
     public var ignore: [String]
 }

@@ -1,5 +1,5 @@
 // Housekeeping, four times a second until stopped: polled watches and degraded roots,
-// periodic safety rescans, the status file and STATUS=, and the watchdog ping — sent only
+// periodic safety rescans, ledger pruning, the status file and STATUS=, and the watchdog ping — sent only
 // while the watcher thread, the discovery thread and every busy worker show progress.
 import ConvdConfig
 import ConvdSystem
@@ -14,6 +14,7 @@ extension Daemon {
         var nextRescan = monotonicClock() + rescanInterval
         var nextStatus = 0.0
         var nextPing = 0.0
+        var nextPrune = monotonicClock() + 10
         var lastSummary = ""
         while !stopRequested {
             try? await Task.sleep(nanoseconds: 250_000_000)
@@ -24,6 +25,10 @@ extension Daemon {
                 counters.withLock { $0.rescans += 1 }
                 logger.info("periodic rescan")
                 for entry in table.all where entry.mode == .inotify { watcher?.rescan(rootID: entry.id) }
+            }
+            if now >= nextPrune {
+                // A full batch means more is due: come back sooner.
+                nextPrune = now + (pruneLedger(now: wallClock()) >= Self.pruneBatch ? 1 : 60)
             }
             if now >= nextStatus {
                 nextStatus = now + 1

@@ -20,6 +20,14 @@ public struct Discovery: Sendable {
     public var moved: Bool
     /// Earliest time (wall clock) it may be read.
     public var readyAt: Double
+
+    public init(watch: String, path: String, version: FileVersion, moved: Bool, readyAt: Double) {
+        self.watch = watch
+        self.path = path
+        self.version = version
+        self.moved = moved
+        self.readyAt = readyAt
+    }
 }
 
 /// A claimed job.
@@ -90,6 +98,10 @@ public final class Ledger: Sendable {
         if !columns.contains("crashes") {
             try database.execute("ALTER TABLE files ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0")
         }
+        if !columns.contains("checked") {
+            try database.execute("ALTER TABLE files ADD COLUMN checked REAL")
+        }
+        try Self.createCounters(database)
         // A row still running belonged to a process that died while the job ran (a clean stop
         // puts its unstarted jobs back): that counts as a crash of this file, so a file that
         // kills the daemon is failed after two instead of looping under Restart= (audit #4).
@@ -255,11 +267,12 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Counts per watch and state.
+    /// Counts per watch and state, from the counters the ledger's triggers keep (no scan of
+    /// the table: at 1 M rows the GROUP BY took 0.87 s under the lock, audit #12).
     public func counts() throws(SQLiteError) -> [String: LedgerCounts] {
         try db.withLock { db throws(SQLiteError) in
             var result: [String: LedgerCounts] = [:]
-            for row in try db.query("SELECT watch, state, COUNT(*) FROM files GROUP BY watch, state") {
+            for row in try db.query("SELECT watch, state, n FROM counts WHERE n > 0") {
                 var c = result[row[0].text ?? "", default: LedgerCounts()]
                 let n = Int(row[2].int)
                 switch row[1].text {
@@ -271,6 +284,62 @@ public final class Ledger: Sendable {
                 result[row[0].text ?? ""] = c
             }
             return result
+        }
+    }
+
+    /// Finished rows older than `cutoff` (finished, and not checked since) whose log line is in
+    /// the log, oldest first: the candidates for pruning.
+    public func pruneCandidates(before cutoff: Double, limit: Int) throws(SQLiteError) -> [(id: Int64, discovery: Discovery)] {
+        try db.withLock { db throws(SQLiteError) in
+            try db.query("""
+                SELECT id, watch, path, size, mtime, inode FROM files
+                WHERE finished IS NOT NULL AND finished < ?1 AND (checked IS NULL OR checked < ?1)
+                  AND seq <= (SELECT value FROM meta WHERE key = 'logged_seq')
+                ORDER BY finished LIMIT ?2
+                """, [.real(cutoff), .int(Int64(limit))])
+                .map { r in
+                    (r[0].int, Discovery(watch: r[1].text ?? "", path: r[2].text ?? "",
+                                         version: FileVersion(size: r[3].int, mtimeNs: r[4].int, inode: r[5].int),
+                                         moved: false, readyAt: 0))
+                }
+        }
+    }
+
+    /// Deletes the pruned rows `drop` and marks `keep` (still present: their rows keep the
+    /// file from being processed again) as checked now, in one transaction.
+    public func prune(drop: [Int64], keep: [Int64]) throws(SQLiteError) {
+        try db.withLock { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                for id in drop { try db.query("DELETE FROM files WHERE id = ?", [.int(id)]) }
+                for id in keep { try db.query("UPDATE files SET checked = ? WHERE id = ?", [.real(wallClock()), .int(id)]) }
+            }
+        }
+    }
+
+    /// The `counts` table and the triggers that keep it equal to the rows per (watch, state);
+    /// filled once from the rows when it is new (a ledger from an earlier version).
+    private static func createCounters(_ db: SQLiteDatabase) throws(SQLiteError) {
+        let exists = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'counts'")
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS counts(watch TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY(watch, state)) WITHOUT ROWID;
+            CREATE TRIGGER IF NOT EXISTS count_insert AFTER INSERT ON files BEGIN
+                INSERT INTO counts VALUES(new.watch, new.state, 1)
+                    ON CONFLICT(watch, state) DO UPDATE SET n = n + 1;
+            END;
+            CREATE TRIGGER IF NOT EXISTS count_delete AFTER DELETE ON files BEGIN
+                UPDATE counts SET n = n - 1 WHERE watch = old.watch AND state = old.state;
+            END;
+            CREATE TRIGGER IF NOT EXISTS count_update AFTER UPDATE OF state ON files
+                WHEN old.state != new.state BEGIN
+                UPDATE counts SET n = n - 1 WHERE watch = old.watch AND state = old.state;
+                INSERT INTO counts VALUES(new.watch, new.state, 1)
+                    ON CONFLICT(watch, state) DO UPDATE SET n = n + 1;
+            END;
+            CREATE INDEX IF NOT EXISTS by_finished ON files(finished) WHERE finished IS NOT NULL;
+            """)
+        if exists.isEmpty {
+            try db.execute("INSERT INTO counts SELECT watch, state, COUNT(*) FROM files GROUP BY watch, state")
         }
     }
 

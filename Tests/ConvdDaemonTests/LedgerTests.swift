@@ -2,6 +2,7 @@
 // replaced by a newer one, claims come in discovery order and only when ready, running rows
 // return to pending after a crash, finishing assigns consecutive sequence numbers.
 @testable import ConvdDaemon
+import ConvdSystem
 import ConvdTestSupport
 import Testing
 
@@ -77,6 +78,85 @@ struct LedgerTests {
         j.add("p", 0.1234567)
         j.add("label", nil as String?)
         #expect(j.text == #"{"seq":3,"file":"a \"b\"\n\u0001","p":0.123457,"label":null}"#)
+    }
+}
+
+@Suite("Ledger: counters, crashes, retention")
+struct LedgerBoundsTests {
+    private func found(_ path: String, watch: String = "w", size: Int64 = 10) -> Discovery {
+        Discovery(watch: watch, path: path, version: FileVersion(size: size, mtimeNs: 1, inode: 1), moved: true, readyAt: 0)
+    }
+
+    /// The counts by a full scan, to compare with the triggers' counters.
+    private func scanned(_ path: String) throws -> [String: LedgerCounts] {
+        let r = try ConvdBinary.runProgram("/usr/bin/sqlite3", [path, "SELECT watch, state, COUNT(*) FROM files GROUP BY 1, 2"])
+        var result: [String: LedgerCounts] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let f = line.split(separator: "|").map(String.init)
+            var c = result[f[0], default: LedgerCounts()]
+            let n = Int(f[2]) ?? -1
+            switch f[1] {
+            case "done": c.done = n
+            case "failed": c.failed = n
+            case "running": c.running = n
+            default: c.pending = n
+            }
+            result[f[0]] = c
+        }
+        return result
+    }
+
+    @Test("the counters equal a full scan through record, claim, requeue, finish, drop, forget and a restart")
+    func counters() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("l.sqlite")
+        var ledger = try Ledger(path: path)
+        _ = try ledger.record((0..<30).map { found("f\($0)", watch: $0 % 3 == 0 ? "a" : "b") })
+        var jobs = try ledger.claim(limit: 20, now: 1)
+        for (i, job) in jobs.enumerated() {
+            switch i % 4 {
+            case 0: try ledger.finish(job, failed: false, reason: nil, line: { "\($0)" }) { _, _ in true }
+            case 1: try ledger.finish(job, failed: true, reason: "x", line: { "\($0)" }) { _, _ in true }
+            case 2: try ledger.requeue(job, readyAt: 0, attempts: 1, version: FileVersion(size: 99, mtimeNs: 1, inode: 1))
+            default: try ledger.drop(job)
+            }
+        }
+        _ = try ledger.forget(watch: "a", path: "f0")
+        jobs = try ledger.claim(limit: 3, now: 1)
+        #expect(try ledger.counts() == scanned(path))
+        ledger = try Ledger(path: path)  // running rows become pending (and count a crash)
+        #expect(try ledger.counts() == scanned(path))
+        #expect(try ledger.counts().values.reduce(0) { $0 + $1.running } == 0)
+    }
+
+    @Test("a job running when the process died counts a crash at each restart")
+    func crashes() throws {
+        let dir = TemporaryDirectory()
+        var ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record([found("poison.png")])
+        for expected in 0..<3 {
+            let job = try #require(try ledger.claim(limit: 1, now: 1).first)
+            #expect(job.crashes == expected)
+            ledger = try Ledger(path: dir.file("l.sqlite"))
+        }
+    }
+
+    @Test("pruning: only finished, logged rows older than the cutoff are candidates; kept rows wait another period")
+    func pruning() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record([found("gone.png"), found("here.png"), found("pending.png")])
+        for job in try ledger.claim(limit: 2, now: 1) {
+            try ledger.finish(job, failed: false, reason: nil, line: { "\($0)" }) { _, _ in true }
+        }
+        #expect(try ledger.pruneCandidates(before: wallClock() - 86_400, limit: 10).isEmpty, "not old enough")
+        let candidates = try ledger.pruneCandidates(before: wallClock() + 1, limit: 10)
+        #expect(candidates.map(\.discovery.path) == ["gone.png", "here.png"])
+        try ledger.prune(drop: [candidates[0].id], keep: [candidates[1].id])
+        #expect(try ledger.pruneCandidates(before: wallClock() - 1, limit: 10).isEmpty, "the kept row was checked now")
+        #expect(try ledger.counts()["w"] == LedgerCounts(done: 1, failed: 0, pending: 1, running: 0))
+        // The pruned version is new again; the kept one is still known.
+        #expect(try ledger.record([found("gone.png"), found("here.png")]).added == 1)
     }
 }
 

@@ -23,11 +23,14 @@ case "cnn":
 case "daemon":
     runDaemonBenchmarks(runs: Int(arguments.dropFirst().first ?? "") ?? 3)
     exit(0)
+case "ledger":
+    runLedgerBenchmarks(rows: Int(arguments.dropFirst().first ?? "") ?? 1_000_000)
+    exit(0)
 case "daemon-burst":
     runDaemonBurst(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
     exit(0)
 default:
-    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES]")
+    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES] | ledger [ROWS]")
     exit(2)
 }
 
