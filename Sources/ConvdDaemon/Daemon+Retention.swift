@@ -43,8 +43,6 @@ extension Daemon {
             return FolderListing.kind(of: entry.settings.input, follow: true) != .folder
         }
         guard let info = folder.status(path.name, follow: entry.settings.followSymlinks) else { return false }
-        let version = FileVersion(stat: info)
-        return version.size == found.version.size && version.mtimeNs == found.version.mtimeNs
-            && version.inode == found.version.inode
+        return FileVersion(stat: info) == found.version
     }
 }

@@ -70,10 +70,8 @@ final class Processor {
         } catch {
             return .failed(error)
         }
-        let current = FileVersion(size: Int64(file.size), mtimeNs: file.mtimeNs, inode: Int64(bitPattern: file.inode))
-        if current != FileVersion(size: job.version.size, mtimeNs: job.version.mtimeNs, inode: job.version.inode) {
-            return .changed(current)
-        }
+        let current = FileVersion(stat: file.info)
+        if current != job.version { return .changed(current) }
         let settle = Double(watch.settleMs) / 1000
         if !job.moved && now - current.mtime < settle { return .notSettled(until: current.mtime + settle) }
         // This worker's instance of the model, made on first use (not part of the timing).

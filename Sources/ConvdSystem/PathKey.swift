@@ -24,7 +24,8 @@ public enum PathKey {
                 i += 1
                 continue
             }
-            let scalar = String(decoding: raw[i..<(i + length)], as: UTF8.self).unicodeScalars.first!
+            // sequenceLength validated these bytes as one UTF-8 scalar.
+            guard let scalar = String(decoding: raw[i..<(i + length)], as: UTF8.self).unicodeScalars.first else { break }
             if scalar == "\\" {
                 out += "\\\\"
             } else if DisplayText.needsEscape(scalar) {

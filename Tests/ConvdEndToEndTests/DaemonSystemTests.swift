@@ -11,19 +11,26 @@ private func shell(_ command: String) -> Int32 {
 
 private let isRoot = getuid() == 0
 
+/// A chain watch whose `folder` is a tmpfs of `size`, started and ready; nil (with the issue
+/// recorded) when the tmpfs cannot be mounted. The caller unmounts it.
+private func startedWithTmpfs(at folder: String, size: String) throws -> DaemonHarness? {
+    let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
+    guard shell("mount -t tmpfs -o size=\(size) tmpfs '\(d.path(folder))'") == 0 else {
+        Issue.record("cannot mount a tmpfs")
+        return nil
+    }
+    try d.start()
+    #expect(d.waitUntilReady(), "\(d.stderr)")
+    return d
+}
+
 @Suite("Daemon: disk full and inotify overflow (root only)", .serialized,
        .enabled(if: isRoot, "needs root to mount a tmpfs and to lower fs.inotify.max_queued_events"))
 struct DaemonSystemTests {
     @Test("a sparse 20 GB file and a failed_dir on another file system: no copy into memory, the reason in the output tree")
     func sparseAcrossFileSystems() throws {
-        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
-        guard shell("mount -t tmpfs -o size=1m tmpfs '\(d.path("failed"))'") == 0 else {
-            Issue.record("cannot mount a tmpfs")
-            return
-        }
+        guard let d = try startedWithTmpfs(at: "failed", size: "1m") else { return }
         defer { _ = shell("umount '\(d.path("failed"))'") }
-        try d.start()
-        #expect(d.waitUntilReady(), "\(d.stderr)")
         #expect(shell("truncate -s 20G '\(d.path("in/.h.png"))' && mv '\(d.path("in/.h.png"))' '\(d.path("in/h.png"))'") == 0)
         try d.drop("in/small.png", Array("not a png".utf8))
         #expect(DaemonHarness.poll { d.logLines().count >= 2 }, "\(d.stderr)")
@@ -49,14 +56,8 @@ struct DaemonSystemTests {
 
     @Test("ENOSPC on a small output tmpfs: files wait, then all are processed once space is freed, none failed")
     func diskFull() throws {
-        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(settleMs: 0))
-        guard shell("mount -t tmpfs -o size=128k tmpfs '\(d.path("out"))'") == 0 else {
-            Issue.record("cannot mount a tmpfs")
-            return
-        }
+        guard let d = try startedWithTmpfs(at: "out", size: "128k") else { return }
         defer { _ = shell("umount '\(d.path("out"))'") }
-        try d.start()
-        #expect(d.waitUntilReady(), "\(d.stderr)")
         let count = 40
         // 1×64×64 float32 maps: 16 KiB + header each, so the tmpfs fills after a few.
         for i in 0..<count { try d.drop("in/big\(i).png", DaemonFixtures.png(seed: UInt64(i), side: 64)) }
