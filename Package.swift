@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ConvdImage", targets: ["ConvdImage"]),
         .library(name: "ConvdSystem", targets: ["ConvdSystem"]),
         .library(name: "ConvdDaemon", targets: ["ConvdDaemon"]),
+        .library(name: "ConvdPipeline", targets: ["ConvdPipeline"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
         .library(name: "ConvdData", targets: ["ConvdData"]),
     ],
@@ -59,7 +60,7 @@ let package = Package(
         .target(
             name: "ConvdDaemon",
             dependencies: [
-                "ConvdConfig", "ConvdWatch", "ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem", "CSQLite",
+                "ConvdConfig", "ConvdWatch", "ConvdPipeline", "ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -77,6 +78,12 @@ let package = Package(
             name: "ConvdNet",
             dependencies: ["ConvdCore"]
         ),
+        // One image through decode → chain → model → outputs, with every limit checked before
+        // the buffer it guards: used by `convd filter`, `convd classify` and the daemon.
+        .target(
+            name: "ConvdPipeline",
+            dependencies: ["ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem"]
+        ),
         .target(
             name: "ConvdImage",
             dependencies: ["ConvdCore", "ConvdSystem", "CPNG"]
@@ -84,8 +91,8 @@ let package = Package(
         .executableTarget(
             name: "convd",
             dependencies: [
-                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig", "ConvdDaemon", "ConvdSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ConvdCore", "ConvdImage", "ConvdNet", "ConvdData", "ConvdConfig", "ConvdDaemon", "ConvdPipeline",
+                "ConvdSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
@@ -94,13 +101,19 @@ let package = Package(
         ),
         .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdSystem", "ConvdTestSupport", "CPNG"]),
+        .testTarget(name: "ConvdPipelineTests", dependencies: ["ConvdPipeline", "ConvdImage", "ConvdSystem",
+                                                               "ConvdTestSupport"]),
         .testTarget(name: "ConvdSystemTests", dependencies: ["ConvdSystem", "ConvdTestSupport"]),
         .testTarget(name: "ConvdNetTests", dependencies: ["ConvdNet", "ConvdTestSupport"]),
         .testTarget(name: "ConvdConfigTests", dependencies: ["ConvdConfig", "ConvdNet", "ConvdTestSupport"]),
         .testTarget(name: "ConvdWatchTests", dependencies: ["ConvdWatch", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdDaemonTests", dependencies: ["ConvdDaemon", "ConvdSystem", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdDaemonTests", dependencies: [
+            "ConvdDaemon", "ConvdConfig", "ConvdWatch", "ConvdSystem", "ConvdTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdSystem", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdPipeline", "ConvdSystem",
+                                                               "ConvdTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

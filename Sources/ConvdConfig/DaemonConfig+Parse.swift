@@ -38,15 +38,22 @@ extension DaemonConfig {
         let base = PathText.folder(of: file)
         var top = TableReader(root, path: "")
         let daemon = parseDaemon(top.subtable("daemon", &issues) ?? TOMLTable(), base: base, &issues)
-        var chains: [(name: String, text: String)] = []
+        var chains: [ChainSettings] = []
         if let table = top.subtable("chains", &issues) {
             var reader = TableReader(table, path: "chains")
             for name in table.keys.sorted() {
                 guard let text = reader.string(name, &issues) else { continue }
-                if !ChainSpec.isValidName(name) {
+                guard ChainSpec.isValidName(name) else {
                     issues.append(ConfigIssue("chains.\(name)", "chain names use letters, digits, _ and - only"))
+                    continue
                 }
-                chains.append((name, text))
+                do {
+                    let spec = try ChainSpec.load(text, name: name, base: base)
+                    try spec.chain.checkForImages()
+                    chains.append(ChainSettings(name: name, text: text, spec: spec))
+                } catch {
+                    issues.append(ConfigIssue("chains.\(name)", "\(error)"))
+                }
             }
         }
         var models: [ModelSettings] = []
@@ -89,6 +96,7 @@ extension DaemonConfig {
                 ?? .text,
             logLevel: r.choice("log_level", ["trace", "debug", "info", "notice", "warning", "error", "critical"],
                                &issues) ?? "info",
+            maxJobBytes: r.int("max_job_bytes", in: (16 << 20)...(1 << 46), &issues),
             maxFileBytes: r.int("max_file_bytes", in: 1...(1 << 40), &issues) ?? ImageLimits.default.maxFileBytes,
             maxPixels: r.int("max_pixels", in: 1...(1 << 40), &issues) ?? ImageLimits.default.maxPixels,
             rescanInterval: r.seconds("rescan_interval", &issues) ?? 600,

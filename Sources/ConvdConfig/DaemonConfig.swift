@@ -9,20 +9,15 @@ public struct DaemonConfig: Sendable, Equatable {
     public var file: String
     /// `[daemon]`.
     public var daemon: DaemonSettings
-    /// `[chains]`: name → chain text, sorted by name.
-    public var chains: [(name: String, text: String)]
+    /// `[chains]`, sorted by name.
+    public var chains: [ChainSettings]
     /// `[models.NAME]`, sorted by name.
     public var models: [ModelSettings]
     /// `[[watch]]`, in file order.
     public var watches: [WatchSettings]
 
-    public static func == (a: DaemonConfig, b: DaemonConfig) -> Bool {
-        a.file == b.file && a.daemon == b.daemon && a.models == b.models && a.watches == b.watches
-            && a.chains.map(\.name) == b.chains.map(\.name) && a.chains.map(\.text) == b.chains.map(\.text)
-    }
-
-    /// The chain text named `name`.
-    public func chain(named name: String) -> String? { chains.first { $0.name == name }?.text }
+    /// The chain named `name`.
+    public func chain(named name: String) -> ChainSettings? { chains.first { $0.name == name } }
 
     /// The model named `name`.
     public func model(named name: String) -> ModelSettings? { models.first { $0.name == name } }
@@ -47,6 +42,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var logFormat: LogFormat
     /// Lowest level logged: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String
+    /// The most memory one job may take; nil: what keeps `workers` jobs inside the process's
+    /// memory limit (MemoryBudget.defaultJobBytes).
+    public var maxJobBytes: Int?
     /// Files larger than this are refused.
     public var maxFileBytes: Int
     /// Images with more pixels are refused before decoding.
@@ -60,6 +58,16 @@ public struct DaemonSettings: Sendable, Equatable {
     public var ledgerRetentionDays: Int
     /// Extra name patterns ignored in every watch.
     public var ignore: [String]
+}
+
+/// `[chains]`: one entry.
+public struct ChainSettings: Sendable, Equatable {
+    /// The name watches use and output file names carry.
+    public var name: String
+    /// As written: inline chain text, or a `.chain` file's path.
+    public var text: String
+    /// The parsed chain (a relative `.chain` path is read from the config file's folder).
+    public var spec: ChainSpec
 }
 
 /// `[models.NAME]`.

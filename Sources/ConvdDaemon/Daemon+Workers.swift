@@ -121,7 +121,7 @@ extension Daemon {
             case .move:
                 guard let done = entry.settings.doneDir else { return }
                 try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: done,
-                                    limit: entry.pipeline.limits.maxFileBytes)
+                                    limit: entry.pipeline.image.decode.limits.maxFileBytes)
             case .delete:
                 try OutputTree.delete(path, from: entry.settings.input, inode: inode)
             }
@@ -144,7 +144,7 @@ extension Daemon {
         if let failed = entry.settings.failedDir {
             do {
                 let folder = try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: failed,
-                                                 limit: entry.pipeline.limits.maxFileBytes)
+                                                 limit: entry.pipeline.image.decode.limits.maxFileBytes)
                 try OutputTree.write(text, to: errorName, in: folder)
                 return
             } catch where error.code == ENOENT {

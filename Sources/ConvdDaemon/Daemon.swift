@@ -36,13 +36,20 @@ public final class Daemon: @unchecked Sendable {
     let generation = Mutex(0)
     let oneshot: Bool
     let startedAt = wallClock()
-    private let watcherBox = Mutex<InotifyWatcher?>(nil)
+    private let watcherBox = Mutex<(any FileEventSource)?>(nil)
+    private let makeWatcher: EventSourceFactory
     private let discoveryDone = DispatchSemaphore(value: 0)
 
+    /// Makes the event source of the inotify-mode watches, given the sink for its events.
+    public typealias EventSourceFactory = @Sendable (@escaping @Sendable ([FileEvent]) -> Void) -> any FileEventSource
+
     /// A daemon for a checked config and its resolved pipelines; opens the ledger and the log.
+    /// `eventSource` is inotify except in tests, which drive the daemon with events of their own.
     public init(config: DaemonConfig, pipelines: [Pipeline], logger: Logger, notifier: SystemdNotifier,
-                oneshot: Bool = false) throws(DaemonError) {
+                oneshot: Bool = false,
+                eventSource: @escaping EventSourceFactory = { InotifyWatcher(sink: $0) }) throws(DaemonError) {
         self.logger = logger
+        self.makeWatcher = eventSource
         self.notifier = notifier
         self.oneshot = oneshot
         self.config = Mutex(config)
@@ -60,14 +67,14 @@ public final class Daemon: @unchecked Sendable {
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit becomes EFBIG, a transient failure
     }
 
-    var watcher: InotifyWatcher? { watcherBox.withLock { $0 } }
+    var watcher: (any FileEventSource)? { watcherBox.withLock { $0 } }
 
     /// The watcher, started on first use.
-    func ensureWatcher() -> InotifyWatcher {
+    func ensureWatcher() -> any FileEventSource {
         watcherBox.withLock { box in
             if let existing = box { return existing }
             let events = self.events
-            let created = InotifyWatcher { batch in events.append(batch.map(DaemonEvent.watch)) }
+            let created = makeWatcher { batch in events.append(batch.map(DaemonEvent.watch)) }
             box = created
             return created
         }

@@ -3,6 +3,7 @@
 // done_dir, failed_dir) is opened at its root and walked one component at a time without
 // following symlinks (Directory), so a symlink or rename planted in any of them cannot lead a
 // read, move, delete or write outside the roots.
+import ConvdPipeline
 import ConvdSystem
 #if canImport(Glibc)
 import Glibc
@@ -27,13 +28,7 @@ struct RelativePath: Sendable, Equatable {
 
     /// The file name's stem for output names: the name without `.png` when it ends in exactly
     /// that, else the whole name, so `a.png` and `a.PNG` get distinct outputs (audit #16).
-    var stem: [UInt8] { Self.stem(of: name) }
-
-    static func stem(of name: [UInt8]) -> [UInt8] {
-        let suffix = Array(".png".utf8)
-        return name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix)
-            ? Array(name.dropLast(suffix.count)) : name
-    }
+    var stem: [UInt8] { ImagePipeline.stem(ofName: name) }
 }
 
 enum OutputTree {

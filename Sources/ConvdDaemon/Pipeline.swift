@@ -6,6 +6,7 @@ import ConvdConfig
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdPipeline
 import ConvdSystem
 
 /// A model as the config names it, loaded and checked.
@@ -23,64 +24,77 @@ public struct LoadedModel: Sendable {
     public func instantiate() throws -> Model { try ModelFile.decode(bytes, path: path) }
 }
 
-/// A watch's resolved processing.
+/// A watch's resolved processing: its settings, its model and the image pipeline they make.
 public struct Pipeline: Sendable {
     public let watch: WatchSettings
-    public let chain: ChainSpec?
     public let model: LoadedModel?
-    public let limits: ImageLimits
+    /// Decode → chain → model → outputs, with the limits.
+    public let image: ImagePipeline
 
-    /// The chain's outputs as files.
-    public var output: FeatureMapOutput? {
-        chain.map { FeatureMapOutput(chainName: $0.name, formats: watch.formats,
-                                     renderer: FeatureMapRenderer(compressionLevel: watch.pngCompression)) }
-    }
+    /// The chain, if any.
+    public var chain: ChainSpec? { image.chain }
 
     /// Resolves every watch of `config`, reporting all problems at once.
     public static func resolveAll(_ config: DaemonConfig) throws(ConfigError) -> [Pipeline] {
         var issues: [ConfigIssue] = []
-        var chains: [String: ChainSpec] = [:]
-        for (name, text) in config.chains {
-            do {
-                let spec = try ChainSpec.load(text, name: name)
-                try spec.chain.checkForImages()
-                chains[name] = spec
-            } catch {
-                issues.append(ConfigIssue("chains.\(name)", "\(error)"))
-            }
-        }
-        var models: [String: LoadedModel] = [:]
+        var models: [String: (LoadedModel, ModelFootprint)] = [:]
         for m in config.models where config.watches.contains(where: { $0.model == m.name }) {
             do {
                 let bytes = try FileIO.readAll(m.path, limit: 1 << 30)
                 let model = try ModelFile.decode(bytes, path: m.path)
-                models[m.name] = LoadedModel(name: m.name, path: m.path, topK: m.topK, bytes: bytes, input: model.input,
-                                             labels: model.labels, parameterCount: model.network.parameterCount)
+                models[m.name] = (LoadedModel(name: m.name, path: m.path, topK: m.topK, bytes: bytes, input: model.input,
+                                              labels: model.labels, parameterCount: model.network.parameterCount),
+                                  ModelFootprint(model))
             } catch {
                 issues.append(ConfigIssue("models.\(m.name).path", "\(error)"))
             }
         }
+        let maxJobBytes = config.daemon.maxJobBytes ?? defaultJobBytes(config, models: models.values.map(\.0))
         var pipelines: [Pipeline] = []
         for (i, w) in config.watches.enumerated() {
-            let chain = w.chain.flatMap { chains[$0] }
+            let chain = w.chain.flatMap { config.chain(named: $0)?.spec }
             let model = w.model.flatMap { models[$0] }
-            if let chain, let model {
-                for channels in [1, 3] {
-                    let input = TensorShape(channels: channels, height: model.input.height, width: model.input.width)
-                    guard let out = try? chain.chain.outputShape(for: input) else { continue }
-                    if out.channels != model.input.channels && !(out.channels == 1 || out.channels == 3) {
-                        issues.append(ConfigIssue("watch[\(i + 1)]", "chain \"\(chain.name)\" makes \(out.channels) maps "
-                                                  + "but model \"\(model.name)\" takes \(model.input.channels) channel(s)"))
-                        break
-                    }
-                }
+            if let chain, let model, let problem = mismatch(chain, model.0) {
+                issues.append(ConfigIssue("watch[\(i + 1)]", problem))
             }
-            pipelines.append(Pipeline(watch: w, chain: chain, model: model,
-                                      limits: ImageLimits(maxPixels: config.daemon.maxPixels,
-                                                          maxFileBytes: config.daemon.maxFileBytes)))
+            let output = chain.map { FeatureMapOutput(chainName: $0.name, formats: w.formats,
+                                                      renderer: FeatureMapRenderer(compressionLevel: w.pngCompression)) }
+            let limits = ImageLimits(maxPixels: config.daemon.maxPixels, maxFileBytes: config.daemon.maxFileBytes)
+            let image = ImagePipeline(chain: chain, output: output, model: model?.1, topK: model?.0.topK ?? 3,
+                                      decode: DecodeOptions(limits: limits), maxJobBytes: maxJobBytes)
+            pipelines.append(Pipeline(watch: w, model: model?.0, image: image))
         }
         guard issues.isEmpty else { throw ConfigError(file: config.file, issues: issues) }
         return pipelines
+    }
+
+    /// The default `max_job_bytes`: the process's memory limit, less the reserve and one
+    /// instance of every model per worker, shared by the workers.
+    static func defaultJobBytes(_ config: DaemonConfig, models: [LoadedModel]) -> Int {
+        let workers = config.daemon.workers
+        let resident = models.reduce(0) { $0 + $1.bytes.count } * workers
+        return MemoryBudget.defaultJobBytes(workers: workers, resident: resident)
+    }
+
+    /// Why `chain` cannot feed `model`: the chain must take a model-sized gray or colour image,
+    /// and give the model 1 map, 3 maps or as many as it has channels.
+    static func mismatch(_ chain: ChainSpec, _ model: LoadedModel) -> String? {
+        var failures: [String] = []
+        for channels in [1, 3] {
+            let input = TensorShape(channels: channels, height: model.input.height, width: model.input.width)
+            do {
+                let out = try chain.chain.outputShape(for: input)
+                if out.channels != model.input.channels && !(out.channels == 1 || out.channels == 3) {
+                    return "chain \"\(chain.name)\" makes \(out.channels) maps but model \"\(model.name)\" takes "
+                        + "\(model.input.channels) channel(s)"
+                }
+                return nil
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        return "chain \"\(chain.name)\" cannot take a \(model.input.width)×\(model.input.height) image, the size of "
+            + "model \"\(model.name)\": " + (failures.first ?? "")
     }
 
     /// Lines for `check-config`: what the pipeline does and the chain's shapes.

@@ -7,6 +7,7 @@
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdPipeline
 import ConvdSystem
 #if canImport(Glibc)
 import Glibc
@@ -88,17 +89,11 @@ final class Processor {
                 models[loaded.name] = model
             }
         }
-        let started = monotonicClock()
-        let image: Tensor
+        let bytes: [UInt8]
         do {
-            let bytes = try file.readAll(limit: pipeline.limits.maxFileBytes)
-            image = try PNGCodec.decode(bytes, path: display, options: DecodeOptions(limits: pipeline.limits))
-        } catch let error as SystemError {
-            return .failed(error)
-        } catch let error as ImageError {
-            return .undecodable(error)
+            bytes = try file.readAll(limit: pipeline.image.decode.limits.maxFileBytes)
         } catch {
-            return .failed(.init(path: display, reason: "\(error)"))
+            return error.policy == .transient ? .transient(error) : .failed(error)
         }
         // Read through the descriptor: the same inode; a write while we read makes a new version.
         var after = stat()
@@ -106,21 +101,12 @@ final class Processor {
             let version = FileVersion(stat: after)
             if version.mtimeNs != current.mtimeNs || version.size != current.size { return .changed(version) }
         }
-        var maps = image
-        if let chain = pipeline.chain {
-            do {
-                maps = try chain.chain.apply(image)
-            } catch {
-                return .failed(.init(path: display, reason: error.description))
-            }
+        let result: PipelineResult
+        do {
+            result = try pipeline.image.run(bytes, path: display, model: model)
+        } catch {
+            return Self.outcome(error)
         }
-        var classification: Classification?
-        if let loaded = pipeline.model, let model {
-            let probabilities = model.classify([maps], threads: 1)[0]
-            classification = Classification(probabilities: probabilities, labels: model.labels, k: loaded.topK)
-        }
-        let milliseconds = (monotonicClock() - started) * 1000
-        var outputs: [String] = []
         // An output folder that cannot be reached (missing root, a symlink in the way) is the
         // operator's to fix: the file waits.
         let folder: Directory
@@ -129,30 +115,34 @@ final class Processor {
         } catch {
             return .transient(error)
         }
+        var outputs: [String]
         do {
-            if let output = pipeline.output {
-                let files: [(suffix: String, bytes: [UInt8])]
-                do {
-                    files = try output.rendered(maps)
-                } catch {
-                    return .failed(.init(path: display, reason: error.reason))
-                }
-                for f in files {
-                    let name = path.stem + Array(f.suffix.utf8)
-                    try folder.write(f.bytes, to: name)
-                    outputs.append(folder.childPath(name))
-                }
-            }
-            if let classification, let loaded = pipeline.model {
-                let name = path.stem + Array(".label.json".utf8)
+            outputs = try pipeline.image.writeMaps(result.maps, stem: path.stem, into: folder)
+        } catch {
+            return Self.outcome(error)
+        }
+        if let classification = result.classification, let loaded = pipeline.model {
+            let name = path.stem + Array(".label.json".utf8)
+            do {
                 try OutputTree.write(Self.labelJSON(file: display, watch: watch.name, model: loaded.name,
                                                     classification) + "\n", to: name, in: folder)
-                outputs.append(folder.childPath(name))
+            } catch {
+                return Self.outcome(.write(error))
             }
-        } catch {
-            return error.policy == .permanent ? .failed(error) : .transient(error)
+            outputs.append(folder.childPath(name))
         }
-        return .done(JobResult(classification: classification, outputs: outputs, milliseconds: milliseconds))
+        return .done(JobResult(classification: result.classification, outputs: outputs,
+                               milliseconds: result.milliseconds))
+    }
+
+    /// What a pipeline error means for the job: a file libpng cannot read may still be
+    /// arriving, a refusal is final, a write failure is as final as its errno.
+    static func outcome(_ error: PipelineError) -> JobOutcome {
+        switch error {
+        case .undecodable(let e): .undecodable(e)
+        case .refused(let e): .failed(SystemError(path: e.path, reason: e.reason))
+        case .write(let e): e.policy == .permanent ? .failed(e) : .transient(e)
+        }
     }
 
     /// `photo.label.json`: the labels of one image.

@@ -86,33 +86,14 @@ public struct FeatureMapOutput: Sendable {
         return names
     }
 
-    /// The encoded files for `maps`, in `fileNames` order, each with the part of its name after
-    /// the input's stem (`.edges.fm00.png`): the daemon names them from the stem's bytes.
-    public func rendered(_ maps: Tensor) throws(ImageError) -> [(suffix: String, bytes: [UInt8])] {
-        let suffixes = fileNames(stem: "", mapCount: maps.channels)
-        var files: [[UInt8]] = []
-        if !formats.isDisjoint(with: [.png, .png16]) {
-            for c in 0..<maps.channels {
-                files.append(try formats.contains(.png16) ? renderer.png16(maps, channel: c) : renderer.png8(maps, channel: c))
-            }
+    /// File `index` (in `fileNames` order) for `maps`, encoded. Files are made one at a time,
+    /// so that a job holds at most one of them besides the maps.
+    public func file(_ index: Int, of maps: Tensor) throws(ImageError) -> [UInt8] {
+        let perMap = formats.isDisjoint(with: [.png, .png16]) ? 0 : maps.channels
+        if index < perMap {
+            return try formats.contains(.png16) ? renderer.png16(maps, channel: index) : renderer.png8(maps, channel: index)
         }
-        if formats.contains(.montage) { files.append(try renderer.montage(maps)) }
-        if formats.contains(.npy) { files.append(NumPyFile.encode(maps)) }
-        return Array(zip(suffixes, files)).map { (suffix: $0.0, bytes: $0.1) }
-    }
-
-    /// Writes the files for `maps` into `folder` and returns their paths, in `fileNames` order.
-    public func write(_ maps: Tensor, stem: String, into folder: String) throws(ImageError) -> [String] {
-        var written: [String] = []
-        for file in try rendered(maps) {
-            let path = folder + "/" + stem + file.suffix
-            do {
-                try FileIO.writeAtomically(file.bytes, to: path)
-            } catch {
-                throw ImageError(path: path, reason: error.reason)
-            }
-            written.append(path)
-        }
-        return written
+        if index == perMap && formats.contains(.montage) { return try renderer.montage(maps) }
+        return NumPyFile.encode(maps)
     }
 }

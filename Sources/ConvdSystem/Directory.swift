@@ -65,6 +65,7 @@ public final class Directory: @unchecked Sendable {
     /// checked on the descriptor, so a swap after a check cannot substitute another file.
     public func openFile(_ name: [UInt8], follow: Bool = false) throws(SystemError) -> OpenFile {
         let child = childPath(name)
+        guard Self.isPlainName(name) else { throw SystemError(path: child, reason: "refusing a path with . or ..") }
         let flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)
         let fd = name.withCString { Glibc.openat(self.fd, $0, flags) }
         guard fd >= 0 else {

@@ -33,7 +33,7 @@ struct DaemonConfigTests {
         #expect(w.recursive && w.pattern == "*.png" && w.after == .keep && w.settleMs == 500)
         #expect(w.mode == .auto && w.pollInterval == 5 && !w.followSymlinks && w.pngCompression == 1)
         #expect(w.formats == [.png, .montage])
-        #expect(c.chain(named: "edges") == "gray | sobel-x")
+        #expect(c.chain(named: "edges")?.text == "gray | sobel-x")
     }
 
     @Test("all issues are reported at once, in order, with key paths")

@@ -84,6 +84,21 @@ struct CheckConfigTests {
                 "\(r.stderr)")
     }
 
+    @Test("a .chain file is read from the config's folder, whatever the working folder; a bad one names the key")
+    func chainFileBesideConfig() throws {
+        let config = DaemonFixtures.chainConfig().replacingOccurrences(of: "gray = \"gray\"", with: "gray = \"edges.chain\"")
+        let (d, r) = try check(config) { d in
+            try d.root.write("edges.chain", Array("gray   # luma\n| conv(sobel-x)\n".utf8))
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("# chain gray: gray | conv(sobel-x)\n"), "\(r.stdout)")
+        try d.root.write("edges.chain", Array("gray | conv(nope)".utf8))
+        let bad = try ConvdBinary.run(["check-config", "--config", d.configPath])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("chains.gray: \(d.root.file("edges.chain")): step 2 \"conv(nope)\": unknown kernel"),
+                "\(bad.stderr)")
+    }
+
     @Test("an output folder that is a symlink into the input tree is refused (audit #25)")
     func outputThroughSymlink() throws {
         let config = "[[watch]]\nname = \"w\"\ninput = \"@ROOT@/in\"\noutput = \"@ROOT@/link\"\nchain = \"g\"\n"

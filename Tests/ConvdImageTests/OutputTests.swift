@@ -71,16 +71,4 @@ struct OutputTests {
         #expect(picture.rows()[4] == [0, 128, 255, 255, 0, 0])
         #expect(picture.rows()[5] == [128, 255, 255, 255, 0, 0])
     }
-
-    @Test("writing is atomic: no temporary file is left, and the result is complete")
-    func atomicWrite() throws {
-        let dir = TemporaryDirectory()
-        let out = FeatureMapOutput(chainName: "c", formats: [.png16, .npy])
-        let maps = Tensor(planes: [[[0, 0.5], [1, 0.25]]])
-        let written = try out.write(maps, stem: "x", into: dir.path)
-        #expect(written == [dir.file("x.c.fm00.png"), dir.file("x.c.npy")])
-        #expect(try dir.listing() == ["x.c.fm00.png", "x.c.npy"])
-        let back = try PNGCodec.decodeFile(dir.file("x.c.fm00.png"), options: DecodeOptions(scale: .raw))
-        #expect(back.scalars == [0, 32768, 65535, 16384])
-    }
 }

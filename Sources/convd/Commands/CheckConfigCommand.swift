@@ -3,6 +3,7 @@ import ArgumentParser
 import ConvdConfig
 import ConvdDaemon
 import ConvdImage
+import ConvdSystem
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,12 @@ struct CheckConfigCommand: ParsableCommand {
         out += "workers = \(d.workers)\nstate_dir = \(q(d.stateDir))\nclassification_log = \(q(d.classificationLog))\n"
         out += "status_file = \(q(d.statusFile))\nlog_format = \(q(d.logFormat.rawValue))\nlog_level = \(q(d.logLevel))\n"
         out += "max_file_bytes = \(d.maxFileBytes)\nmax_pixels = \(d.maxPixels)\n"
+        if let jobBytes = pipelines.first?.image.maxJobBytes ?? d.maxJobBytes {
+            out += "max_job_bytes = \(jobBytes)  # \(jobBytes >> 20) MiB"
+                + (d.maxJobBytes == nil ? ", the default: (memory limit \(MemoryBudget.processLimit() >> 20) MiB − "
+                   + "\(MemoryBudget.reserve >> 20) MiB − models) / workers\n" : "\n")
+        }
+        out += "ledger_retention = \(d.ledgerRetentionDays)\n"
         out += "rescan_interval = \(d.rescanInterval)\nstop_timeout = \(d.stopTimeout)\n"
         out += "ignore = [\(d.ignore.map(q).joined(separator: ", "))]\n"
         if !c.chains.isEmpty {

@@ -4,6 +4,7 @@ import ArgumentParser
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdPipeline
 import ConvdSystem
 import Foundation
 
@@ -17,7 +18,9 @@ struct ClassifyCommand: ParsableCommand {
             With --activations DIR, each conv layer's feature maps for each image are written
             as DIR/<stem>.layerN.conv2d.png montages (min-max per map). A file that cannot be
             read is reported on stderr as one line, the others are still classified, and the
-            exit status is 1.
+            exit status is 1. "ms" is the time to decode and classify the image. Files over
+            50,000,000 pixels or whose job would need more than --max-job-bytes are refused
+            before they are decoded.
             """
     )
 
@@ -39,8 +42,14 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The most memory one image's job may take, in bytes (default: the memory "
+                                            + "this process may use, less a reserve).", valueName: "bytes"))
+    var maxJobBytes: Int?
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxJobBytes, maxJobBytes < 1 { throw ValidationError("--max-job-bytes must be at least 1") }
     }
 
     func run() throws {
@@ -49,23 +58,23 @@ struct ClassifyCommand: ParsableCommand {
             loaded = try ModelLoading.model(model)
             if let activations { try FileIO.makeDirectories(activations) }
         } catch {
-            printError("convd: \(error)")
+            printError("convd: \(DisplayText.escaped("\(error)"))")
             throw ExitCode.failure
         }
         setGEMMThreads(1)  // the layers split their GEMMs over convd's own threads
-        let threads = threads ?? onlineCoreCount
+        let pipeline = ImagePipeline(model: ModelFootprint(loaded), topK: top,
+                                     maxJobBytes: maxJobBytes ?? MemoryBudget.defaultJobBytes(workers: 1),
+                                     threads: threads ?? onlineCoreCount)
         var failures = 0
         for path in inputs {
             do {
-                let image = try PNGCodec.decodeFile(path)
-                let started = monotonicSeconds()
-                let probabilities = loaded.classify([image], threads: threads)[0]
-                let ms = (monotonicSeconds() - started) * 1000
-                let result = Classification(probabilities: probabilities, labels: loaded.labels, k: top)
-                print(json ? jsonLine(path, result, ms: ms) : textLine(path, result))
-                if let activations { try writeActivations(loaded, image: image, path: path, folder: activations) }
+                let bytes = try FileIO.readAll(path, limit: pipeline.decode.limits.maxFileBytes)
+                let result = try pipeline.run(bytes, path: path, model: loaded)
+                guard let classification = result.classification else { continue }
+                print(json ? jsonLine(path, classification, ms: result.milliseconds) : textLine(path, classification))
+                if let activations { try writeActivations(loaded, image: result.maps, path: path, folder: activations) }
             } catch {
-                printError(String(describing: error))
+                printError(DisplayText.escaped("\(error)"))
                 failures += 1
             }
         }
@@ -93,12 +102,14 @@ struct ClassifyCommand: ParsableCommand {
         var context = LayerContext(training: false)
         var x = BatchTensor(stacking: [model.input.prepare(image)])
         let renderer = FeatureMapRenderer()
+        let name = Array((path.split(separator: "/").last ?? "").utf8)
+        let stem = String(decoding: ImagePipeline.stem(ofName: name), as: UTF8.self)
         for (i, layer) in model.network.layers.enumerated() {
             x = layer.forward(x, context: &context)
             guard layer is Conv2DLayer else { continue }
             let maps = x.sample(0)
             try FileIO.writeAtomically(renderer.montage(maps),
-                                       to: "\(folder)/\(FilterJob.stem(of: path)).layer\(i).\(layer.spec.kind).png")
+                                       to: "\(folder)/\(stem).layer\(i).\(layer.spec.kind).png")
         }
     }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import ConvdCore
 import ConvdImage
+import ConvdPipeline
 import ConvdSystem
 
 struct FilterCommand: ParsableCommand {
@@ -35,7 +36,12 @@ struct FilterCommand: ParsableCommand {
 
             A file that fails is reported on stderr as one line "FILE: reason"
             and the others are still processed; the exit status is then 1. A
-            bad chain exits with status 2 before any file is read.
+            bad chain exits with status 2 before any file is read. Before a
+            file is decoded, its size, its pixel count (50,000,000 at most)
+            and the memory its job needs at the peak (from the chain's
+            shapes) are checked; a job over --max-job-bytes fails without
+            allocating. The stem drops only a ".png" ending, so a.png and
+            a.PNG get distinct outputs.
             """
     )
 
@@ -66,9 +72,14 @@ struct FilterCommand: ParsableCommand {
     @Option(name: .long, help: "Threads for the convolutions (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The most memory one image's job may take, in bytes (default: the memory "
+                                            + "this process may use, less a reserve).", valueName: "bytes"))
+    var maxJobBytes: Int?
+
     func validate() throws {
         guard (0...9).contains(compression) else { throw ValidationError("--compression must be 0-9") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxJobBytes, maxJobBytes < 1 { throw ValidationError("--max-job-bytes must be at least 1") }
         if let name, !ChainSpec.isValidName(name) {
             throw ValidationError("--name may hold only letters, digits, '_' and '-'")
         }
@@ -84,30 +95,36 @@ struct FilterCommand: ParsableCommand {
             printError("convd: \(error)")
             throw ExitCode(2)
         }
+        let folder: Directory
         do {
             try FileIO.makeDirectories(output)
+            folder = try Directory.open(output)
         } catch {
-            printError("convd: \(error)")
+            printError("convd: \(DisplayText.escaped(error.description))")
             throw ExitCode(2)
         }
-        let job = FilterJob(chain: spec.chain, output: FeatureMapOutput(
-            chainName: spec.name, formats: formats,
-            renderer: FeatureMapRenderer(normalization: normalize, compressionLevel: compression)),
-            options: DecodeOptions(scale: scale), threads: threads ?? onlineCoreCount)
+        let pipeline = ImagePipeline(
+            chain: spec,
+            output: FeatureMapOutput(chainName: spec.name, formats: formats,
+                                     renderer: FeatureMapRenderer(normalization: normalize, compressionLevel: compression)),
+            decode: DecodeOptions(scale: scale), maxJobBytes: maxJobBytes ?? MemoryBudget.defaultJobBytes(workers: 1),
+            threads: threads ?? onlineCoreCount)
         var failures = 0
-        var stems: [String: String] = [:]
+        var stems: [[UInt8]: String] = [:]
         for input in inputs {
-            let stem = FilterJob.stem(of: input)
+            let stem = ImagePipeline.stem(ofName: Array((input.split(separator: "/").last ?? "").utf8))
             if let earlier = stems[stem] {
-                printError("\(input): its outputs would overwrite those of \(earlier) (same file name)")
+                printError(DisplayText.escaped("\(input): its outputs would overwrite those of \(earlier) (same file name)"))
                 failures += 1
                 continue
             }
             stems[stem] = input
             do {
-                _ = try job.run(input: input, into: output)
+                let bytes = try FileIO.readAll(input, limit: pipeline.decode.limits.maxFileBytes)
+                let result = try pipeline.run(bytes, path: input)
+                _ = try pipeline.writeMaps(result.maps, stem: stem, into: folder)
             } catch {
-                printError(String(describing: error))
+                printError(DisplayText.escaped("\(error)"))
                 failures += 1
             }
         }
