@@ -9,7 +9,7 @@
 // Every size in the file is checked without an overflow trap (security audit #14): the
 // architecture against NetworkLimits (NetworkPlan) before any weight is allocated, the data
 // against what that plan needs, and each tensor's data_offsets as an ordered range inside the
-// data whose length is 4 × its shape's product.
+// data whose length is 4 × its shape's product. Values must be finite.
 import ConvdCore
 import Foundation
 
@@ -163,6 +163,10 @@ public enum ModelFile {
                 let o = dataStart + begin + 4 * i
                 values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8
                                   | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            }
+            // A trained model holds finite numbers; NaN or ±inf would only give NaN scores.
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor \"\(t.name)\" value \(bad) is \(values[bad]), not a finite number")
             }
             t.assign(values)
         }

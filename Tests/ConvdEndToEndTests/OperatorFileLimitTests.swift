@@ -17,7 +17,7 @@ private func expectOneLine(_ result: ProcessResult, status: Int32, _ parts: [Str
 
 @Suite("operator file limits, end to end")
 struct OperatorFileLimitTests {
-    @Test("convd inspect: overflowing data_offsets, filters = 999999999, an architecture with size = 999999999")
+    @Test("convd inspect/classify: overflowing data_offsets, filters = 999999999, a NaN weight, size = 999999999")
     func inspect() throws {
         let dir = TemporaryDirectory()
         let good = try DaemonFixtures.sample("samples/models/fashion-mnist.safetensors")
@@ -29,6 +29,13 @@ struct OperatorFileLimitTests {
                                     SafetensorsSurgery.editingLayer(good, type: "conv2d", key: "filters", value: 999_999_999))
         expectOneLine(try ConvdBinary.run(["inspect", filters]), status: 1,
                       ["convd: \(filters): bad architecture: layer 1: ", "999999999 filters exceed the limit of 65536"])
+        var nan = good
+        let start = 8 + (try SafetensorsSurgery.header(of: good)).length
+        nan.replaceSubrange(start..<(start + 4), with: [0x00, 0x00, 0xc0, 0x7f])
+        let nanModel = try dir.write("nan.safetensors", nan)
+        expectOneLine(try ConvdBinary.run(["classify", "--model", nanModel, DaemonFixtures.repository
+                                            + "/samples/images/fashion-sneaker.png", "--json"]), status: 1,
+                      ["convd: \(nanModel): tensor \"layers.0.weight\" value 0 is nan, not a finite number"])
         let toml = try dir.write("huge.toml", Array("""
             [input]
             width = 28

@@ -68,6 +68,16 @@ struct ModelFileLimitTests {
                 + hint)
     }
 
+    @Test("a NaN or infinite weight is refused (it would only give NaN scores)")
+    func nonFinite() throws {
+        var bytes = ModelFile.encode(try smallModel())
+        let start = 8 + (try SafetensorsSurgery.header(of: bytes)).length
+        // layers.0.bias starts after the 36 conv weights; its second value becomes NaN.
+        let nan = Float.nan.bitPattern
+        for i in 0..<4 { bytes[start + 148 + i] = UInt8((nan >> (8 * UInt32(i))) & 0xff) }
+        #expect(decodeError(bytes) == "m.safetensors: tensor \"layers.0.bias\" value 1 is nan, not a finite number" + hint)
+    }
+
     @Test("an architecture needing more data than the file holds is refused before the network is built")
     func tooShortForArchitecture() throws {
         let good = ModelFile.encode(try smallModel())

@@ -162,6 +162,13 @@ struct StepParser {
         return raw
     }
 
+    /// Refuses a parenthesis or bracket that would open level `level`.
+    private func checkNesting(_ level: Int) throws(ChainSyntaxError) {
+        guard level <= ChainLimits.maxNesting else {
+            throw ChainSyntaxError(message: "parentheses and brackets nest more than \(ChainLimits.maxNesting) levels deep")
+        }
+    }
+
     /// A value inside `level` open parentheses or brackets (the step's own are level 1).
     private mutating func value(level: Int) throws(ChainSyntaxError) -> ChainValue {
         switch next {
@@ -194,14 +201,6 @@ struct StepParser {
             throw ChainSyntaxError(message: "unexpected \(describe(token))")
         case nil:
             throw ChainSyntaxError(message: "missing a value")
-        }
-    }
-}
-
-extension StepParser {
-    fileprivate func checkNesting(_ level: Int) throws(ChainSyntaxError) {
-        guard level <= ChainLimits.maxNesting else {
-            throw ChainSyntaxError(message: "parentheses and brackets nest more than \(ChainLimits.maxNesting) levels deep")
         }
     }
 }

@@ -173,8 +173,7 @@ extension FilterChain {
             guard let width = out.first?.count, width > 0, out.allSatisfy({ $0.count == width }) else {
                 throw ChainSyntaxError(message: "matrix rows differ in length or are empty")
             }
-            let side = max(out.count, width)
-            guard side <= ChainLimits.maxKernelSize else {
+            guard out.count <= ChainLimits.maxKernelSize && width <= ChainLimits.maxKernelSize else {
                 throw ChainSyntaxError(message: "a \(out.count)×\(width) matrix kernel is over the limit of "
                                        + "\(ChainLimits.maxKernelSize)×\(ChainLimits.maxKernelSize)")
             }
