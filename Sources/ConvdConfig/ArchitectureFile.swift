@@ -97,7 +97,8 @@ public enum ArchitectureFile {
         }
         let input = SampleShape(channels: channels, height: height, width: width)
         do {
-            _ = try Network(input: input, specs: layers)
+            // Shapes and sizes checked within NetworkLimits, without allocating the weights.
+            _ = try NetworkPlan(input: input, specs: layers)
         } catch {
             throw fail(error.description)
         }

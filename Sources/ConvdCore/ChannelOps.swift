@@ -1,42 +1,11 @@
 // ChannelOps: operators that combine or convert channels at each pixel: gray/RGB conversion,
-// gradient magnitude, 1×1 convolution across channels (conv-semantics.md §2, §4) and the
-// per-map normalisations a chain can end with.
+// gradient magnitude, 1×1 convolution across channels (conv-semantics.md §2, §4). The per-map
+// normalisations are in Normalization.swift.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// How feature maps are rescaled to 0...1 (for display, or as a chain step).
-public enum Normalization: String, Sendable, CaseIterable {
-    /// `(x - min) / (max - min)` per map; a constant map becomes 0.
-    case minmax
-    /// `|x| / max|x|` per map; an all-zero map stays 0.
-    case abs
-    /// `x` clamped to 0...1.
-    case clip
-
-    /// Rescales every channel of `input`.
-    public func apply(_ input: Tensor) -> Tensor {
-        var out = input
-        let n = input.planeSize
-        for c in 0..<input.channels {
-            let range = (c * n)..<((c + 1) * n)
-            switch self {
-            case .minmax:
-                let lo = out.scalars[range].min() ?? 0, hi = out.scalars[range].max() ?? 0
-                let span = hi - lo
-                for i in range { out.scalars[i] = span > 0 ? (out.scalars[i] - lo) / span : 0 }
-            case .abs:
-                let top = out.scalars[range].reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
-                for i in range { out.scalars[i] = top > 0 ? Swift.abs(out.scalars[i]) / top : 0 }
-            case .clip:
-                for i in range { out.scalars[i] = Swift.min(Swift.max(out.scalars[i], 0), 1) }
-            }
-        }
-        return out
-    }
-}
 
 /// Pixel-wise channel operators.
 public enum ChannelOps {

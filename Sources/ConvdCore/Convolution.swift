@@ -2,7 +2,8 @@
 // `perChannel` applies each 2-D kernel to every channel separately (K·C maps, kernel-major);
 // `sum` sums the per-channel correlations (K maps); a 3-D kernel (depth C) is always summed.
 // `flip` turns correlation into true convolution. The three execution paths compute the same
-// values; `automatic` takes the direct path for stride 1 and im2col + GEMM otherwise.
+// values; `automatic` takes the direct path for stride 1 and im2col + GEMM otherwise (the
+// reference loops when im2col's smallest band would be huge: `automaticPath`).
 
 /// How a 2-D kernel combines the channels of its input.
 public enum ChannelMode: String, Sendable, CaseIterable {
@@ -14,7 +15,7 @@ public enum ChannelMode: String, Sendable, CaseIterable {
 
 /// Which implementation computes a convolution.
 public enum ConvolutionPath: Sendable, CaseIterable {
-    /// Direct for stride 1, im2col + GEMM otherwise.
+    /// Direct for stride 1, im2col + GEMM otherwise (see `Convolution.automaticPath`).
     case automatic
     /// The plain loops of `correlate2DReference`: the test oracle.
     case reference
@@ -115,7 +116,7 @@ public struct Convolution: Sendable, Equatable {
         if output.shape != shape {
             output = Tensor(channels: shape.channels, height: shape.height, width: shape.width)
         }
-        let chosen = path == .automatic ? (stride == 1 ? .direct : .im2col) : path
+        let chosen = path == .automatic ? automaticPath(geometry: g, channels: input.channels) : path
         precondition(chosen != .direct || stride == 1, "the direct path needs stride 1")
         let planeOut = shape.height * shape.width
         var map = 0
@@ -134,6 +135,16 @@ public struct Convolution: Sendable, Equatable {
                 map += 1
             }
         }
+    }
+
+    /// The path `automatic` takes: direct for stride 1, else im2col + GEMM, unless one output
+    /// row of the unfolded input (C·kH·kW × outW values, the smallest band im2col makes) would
+    /// pass 2^24 values: then the reference loops, which allocate only a plane. (A 1025×1025
+    /// kernel with stride 2 on a 4096-wide image would otherwise unfold 8 GiB.)
+    public func automaticPath(geometry g: WindowGeometry, channels: Int) -> ConvolutionPath {
+        guard stride != 1 else { return .direct }
+        let band = CheckedSize.product(channels, kernels[0].height, kernels[0].width, g.outputWidth)
+        return band.map { $0 <= 1 << 24 } == true ? .im2col : .reference
     }
 
     private func compute(terms: [(channel: Int, slice: Int)], kernel: Kernel, input: Tensor,

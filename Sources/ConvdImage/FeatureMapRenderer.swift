@@ -1,6 +1,8 @@
 // FeatureMapRenderer: feature maps → pictures. Each map is normalised on its own (minmax by
 // default) and quantised to 8 or 16 bits; a montage puts all maps of a tensor in a grid, in
-// order, left to right and top to bottom, separated by thin white lines.
+// order, left to right and top to bottom, separated by thin white lines. Non-finite values
+// never trap (security audit #23): the normalisation gives them 0 or 1 (Normalization.swift),
+// and quantising sends NaN to 0 and clamps ±inf, whatever normalisation ran before.
 import ConvdCore
 
 /// Turns feature maps into gray PNG bytes.
@@ -28,7 +30,7 @@ public struct FeatureMapRenderer: Sendable {
     /// Map `channel` of `maps` as a 16-bit gray PNG.
     public func png16(_ maps: Tensor, channel: Int) throws(ImageError) -> [UInt8] {
         let values = normalization.apply(maps.plane(channel)).scalars
-        return try PNGCodec.encode16(values.map { UInt16(($0 * 65535).rounded()) }, width: maps.width,
+        return try PNGCodec.encode16(values.map(Self.quantise16), width: maps.width,
                                      height: maps.height, channels: 1, level: compressionLevel)
     }
 
@@ -67,8 +69,15 @@ public struct FeatureMapRenderer: Sendable {
         return try PNGCodec.encode(pixels, width: width, height: height, channels: 1, level: compressionLevel)
     }
 
+    /// 0...1 → 0...255; NaN → 0, anything outside clamped.
     @inline(__always)
     static func quantise8(_ value: Float) -> UInt8 {
-        UInt8((min(max(value, 0), 1) * 255).rounded())
+        value.isNaN ? 0 : UInt8((min(max(value, 0), 1) * 255).rounded())
+    }
+
+    /// 0...1 → 0...65535; NaN → 0, anything outside clamped.
+    @inline(__always)
+    static func quantise16(_ value: Float) -> UInt16 {
+        value.isNaN ? 0 : UInt16((min(max(value, 0), 1) * 65535).rounded())
     }
 }

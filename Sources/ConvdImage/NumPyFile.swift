@@ -35,12 +35,21 @@ public enum NumPyFile {
         guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
               let shapeText = header.split(separator: "(").dropFirst().first?.split(separator: ")").first
         else { throw ImageError(path: path, reason: "expected a C-order <f4 array") }
-        let dims = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: " ")) }
+        let parts = shapeText.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+        let dims = parts.compactMap { Int($0) }
+        guard dims.count == parts.count else {
+            throw ImageError(path: path, reason: "shape (\(shapeText)) is not a list of whole numbers")
+        }
         guard dims.count == 3 else { throw ImageError(path: path, reason: "expected a 3-dimensional array") }
-        let count = dims[0] * dims[1] * dims[2]
+        if let negative = dims.first(where: { $0 < 0 }) {
+            throw ImageError(path: path, reason: "shape \(dims) has a negative dimension \(negative)")
+        }
+        // Checked arithmetic: the shape is the file's word, and the data must match it exactly
+        // (audit #24), so absurd dimensions are refused before anything is allocated.
         let start = 10 + length
-        guard bytes.count == start + 4 * count else {
-            throw ImageError(path: path, reason: "data size does not match shape \(dims)")
+        guard let count = CheckedSize.product(dims), let dataBytes = CheckedSize.product(count, 4),
+              dataBytes == bytes.count - start else {
+            throw ImageError(path: path, reason: "data size \(bytes.count - start) bytes does not match shape \(dims)")
         }
         var scalars = [Float](repeating: 0, count: count)
         for i in 0..<count {

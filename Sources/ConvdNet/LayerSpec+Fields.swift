@@ -46,7 +46,8 @@ extension LayerSpec {
         }
         func integer(_ key: String, _ fallback: Int) throws(ArchitectureError) -> Int {
             guard let value = fields[key] else { return fallback }
-            guard case .number(let v) = value, v == v.rounded(), abs(v) < 1e9 else {
+            // Any whole number a Double holds exactly; NetworkPlan applies the real limits.
+            guard case .number(let v) = value, v == v.rounded(), abs(v) <= 9_007_199_254_740_992 else {
                 throw ArchitectureError(layer: layer, message: "\(type): \(key) must be a whole number")
             }
             return Int(v)

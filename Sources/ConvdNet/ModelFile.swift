@@ -5,6 +5,11 @@
 // `format` = "convd-model", `format_version`, `architecture` (JSON: the layer tables),
 // `input` (JSON), `labels` (JSON) and `provenance` (JSON). Python reads the tensors with
 // `safetensors.numpy.load_file`.
+//
+// Every size in the file is checked without an overflow trap (security audit #14): the
+// architecture against NetworkLimits (NetworkPlan) before any weight is allocated, the data
+// against what that plan needs, and each tensor's data_offsets as an ordered range inside the
+// data whose length is 4 × its shape's product. Values must be finite.
 import ConvdCore
 import Foundation
 
@@ -101,20 +106,32 @@ public enum ModelFile {
         guard let layerTables = parse(metadata["architecture"]) as? [[String: Any]] else {
             throw fail("__metadata__ \"architecture\" must be a JSON array of layer tables")
         }
-        let network: Network
+        var specs: [LayerSpec] = []
+        let plan: NetworkPlan
         do {
-            var specs: [LayerSpec] = []
             for (i, table) in layerTables.enumerated() {
                 specs.append(try LayerSpec(fields: table.compactMapValues(fieldValue), layer: i + 1))
             }
+            plan = try NetworkPlan(input: input.shape, specs: specs)
+        } catch {
+            throw fail("bad architecture: \(error)")
+        }
+        let outputs = plan.shapes.last?.channels ?? 0
+        guard outputs == labels.count else {
+            throw fail("the network has \(outputs) outputs but there are \(labels.count) labels")
+        }
+        let dataStart = 8 + length
+        let dataBytes = bytes.count - dataStart
+        guard plan.storedCount <= dataBytes / 4 else {
+            throw fail("truncated: the architecture stores \(plan.storedCount) F32 values, but only \(dataBytes) bytes "
+                       + "follow the header")
+        }
+        let network: Network
+        do {
             network = try Network(input: input.shape, specs: specs)
         } catch {
             throw fail("bad architecture: \(error)")
         }
-        guard network.outputCount == labels.count else {
-            throw fail("the network has \(network.outputCount) outputs but there are \(labels.count) labels")
-        }
-        let dataStart = 8 + length
         let expected = namedTensors(network)
         let names = Set(expected.map(\.name))
         if let extra = header.keys.filter({ $0 != "__metadata__" && !names.contains($0) }).sorted().first {
@@ -125,21 +142,31 @@ public enum ModelFile {
             guard let dtype = entry["dtype"] as? String, dtype == "F32" else {
                 throw fail("tensor \"\(t.name)\" has dtype \((entry["dtype"] as? String) ?? "?"), expected F32")
             }
-            let shape = (entry["shape"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
-            guard shape == t.shape else {
-                throw fail("tensor \"\(t.name)\" has shape \(shape), expected \(t.shape)")
+            let shape = integers(entry["shape"])
+            guard shape == t.shape.map(Optional.some) else {
+                throw fail("tensor \"\(t.name)\" has shape \(shown(shape)), expected \(t.shape)")
             }
-            let offsets = (entry["data_offsets"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
-            guard offsets.count == 2, offsets[0] >= 0, offsets[1] - offsets[0] == 4 * t.values.count,
-                  dataStart + offsets[1] <= bytes.count else {
-                throw fail("tensor \"\(t.name)\" data_offsets \(offsets) do not fit \(4 * t.values.count) bytes "
-                           + "inside the file (truncated?)")
+            // Compared with the data length, never added to the data's start: offsets near
+            // Int.max must not overflow.
+            let offsets = integers(entry["data_offsets"])
+            guard offsets.count == 2, let begin = offsets[0], let end = offsets[1], begin >= 0, begin <= end,
+                  end <= dataBytes else {
+                throw fail("tensor \"\(t.name)\" data_offsets \(shown(offsets)) are not an ordered range inside "
+                           + "the \(dataBytes) bytes of tensor data (truncated?)")
+            }
+            guard let size = CheckedSize.product(t.shape + [4]), end - begin == size else {
+                throw fail("tensor \"\(t.name)\" data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but F32 "
+                           + "\(t.shape) needs \(4 * t.values.count)")
             }
             var values = [Float](repeating: 0, count: t.values.count)
             for i in values.indices {
-                let o = dataStart + offsets[0] + 4 * i
+                let o = dataStart + begin + 4 * i
                 values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8
                                   | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            }
+            // A trained model holds finite numbers; NaN or ±inf would only give NaN scores.
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor \"\(t.name)\" value \(bad) is \(values[bad]), not a finite number")
             }
             t.assign(values)
         }
@@ -162,10 +189,21 @@ public enum ModelFile {
         }
     }
 
+    /// A JSON array's elements as whole numbers (nil where one is not an Int: a fraction,
+    /// a string, or a number beyond Int's range such as 1e30).
+    private static func integers(_ value: Any?) -> [Int?] {
+        (value as? [Any])?.map { $0 as? Int } ?? []
+    }
+
+    /// `[1, 2, ?]`.
+    private static func shown(_ values: [Int?]) -> String {
+        "[" + values.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
+    }
+
     private static func decodeInput(_ text: String?, fail: (String) -> ModelFileError) throws(ModelFileError) -> InputSpec {
         guard let object = parse(text) as? [String: Any],
-              let width = (object["width"] as? NSNumber)?.intValue, let height = (object["height"] as? NSNumber)?.intValue,
-              let channels = (object["channels"] as? NSNumber)?.intValue, width > 0, height > 0,
+              let width = object["width"] as? Int, let height = object["height"] as? Int,
+              let channels = object["channels"] as? Int, width > 0, height > 0,
               channels == 1 || channels == 3 else {
             throw fail("__metadata__ \"input\" must give width, height and channels (1 or 3)")
         }

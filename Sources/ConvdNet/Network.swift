@@ -30,18 +30,14 @@ public final class Network {
     /// The specs the network was built from (without implicit flattens).
     public let specs: [LayerSpec]
 
-    /// Builds the network, drawing initial weights from `seed`.
+    /// Builds the network, drawing initial weights from `seed`, once its plan (checks, shapes
+    /// and sizes within NetworkLimits) has passed.
     public init(input: SampleShape, specs: [LayerSpec], seed: UInt64 = 1) throws(ArchitectureError) {
-        guard input.channels > 0 && input.height > 0 && input.width > 0 else {
-            throw ArchitectureError(layer: nil, message: "input shape \(input) is empty")
-        }
-        guard !specs.isEmpty else { throw ArchitectureError(layer: nil, message: "no layers") }
+        let plan = try NetworkPlan(input: input, specs: specs)
         var initializer = WeightInitializer(seed: seed)
         var layers: [Layer] = []
         var shape = input
         for (i, spec) in specs.enumerated() {
-            let name = "\(spec.kind)" + (spec.summary.isEmpty ? "" : " \(spec.summary)")
-            try Self.check(spec, layer: i + 1, name: name)
             // The layer being built feeds a rectifier if the next non-normalising layer is one.
             let next = specs[(i + 1)...].first { if case .batchnorm = $0 { return false } else { return true } }
             initializer.rectified = next?.isRectifier ?? false
@@ -61,41 +57,13 @@ public final class Network {
             case .dropout: layer = DropoutLayer(spec: spec, input: shape)
             case .batchnorm: layer = BatchNormLayer(index: layers.count, spec: spec, input: shape)
             }
-            let out = layer.outputShape
-            guard out.channels > 0 && out.height > 0 && out.width > 0 else {
-                throw ArchitectureError(layer: i + 1, message: "\(name): input \(shape) shrinks to \(out)")
-            }
+            assert(layer.outputShape == plan.shapes[i], "NetworkPlan and \(spec.kind) disagree on the shape")
             layers.append(layer)
-            shape = out
-        }
-        guard shape.height == 1 && shape.width == 1 else {
-            throw ArchitectureError(layer: specs.count, message: "the last layer must give a vector of class scores "
-                                    + "(end with dense or global_avgpool), not \(shape)")
+            shape = layer.outputShape
         }
         self.inputShape = input
         self.layers = layers
         self.specs = specs
-    }
-
-    private static func check(_ spec: LayerSpec, layer: Int, name: String) throws(ArchitectureError) {
-        func positive(_ values: [(String, Int)]) throws(ArchitectureError) {
-            for (key, v) in values where v < 1 {
-                throw ArchitectureError(layer: layer, message: "\(name): \(key) must be at least 1, got \(v)")
-            }
-        }
-        switch spec {
-        case let .conv2d(filters, size, stride, padding, dilation, _):
-            try positive([("filters", filters), ("size", size), ("stride", stride), ("dilation", dilation)])
-            if padding < 0 { throw ArchitectureError(layer: layer, message: "\(name): padding must be 0 or more") }
-        case let .maxpool(size, stride), let .avgpool(size, stride):
-            try positive([("size", size), ("stride", stride)])
-        case .dense(let units):
-            try positive([("units", units)])
-        case .dropout(let rate) where !(rate >= 0 && rate < 1):
-            throw ArchitectureError(layer: layer, message: "\(name): rate must be in [0, 1)")
-        default:
-            break
-        }
     }
 
     /// Classes the network outputs.

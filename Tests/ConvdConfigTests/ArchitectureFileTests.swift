@@ -48,6 +48,17 @@ struct ArchitectureFileTests {
                              .maxpool(size: 2, stride: 2), .dense(units: 10)])
     }
 
+    @Test("absurd sizes are limit errors naming the layer, not overflow traps or huge allocations (audit #14d)")
+    func limits() {
+        let tail = "[[layer]]\ntype = \"global_avgpool\"\n"
+        #expect(error(header + "[[layer]]\ntype = \"conv2d\"\nfilters = 4\nsize = 999999999\n" + tail)
+                == "a.toml: layer 1: conv2d 4×999999999×999999999: size 999999999 exceeds the limit of 1025")
+        #expect(error(header + "[[layer]]\ntype = \"conv2d\"\nfilters = 999999999\nsize = 3\n" + tail)
+                == "a.toml: layer 1: conv2d 999999999×3×3: 999999999 filters exceed the limit of 65536")
+        #expect(error("[input]\nwidth = 3037000500\nheight = 28\n[[layer]]\ntype = \"dense\"\nunits = 10\n")
+                == "a.toml: input width 3037000500 exceeds the limit of 65536")
+    }
+
     @Test("mistakes name the file, the layer and the key")
     func mistakes() {
         #expect(error(header + "[[layer]]\ntype = \"conv2\"\n")?.hasPrefix(

@@ -57,7 +57,7 @@ struct FilterChainTests {
         ("conv(sobel-x; strid=2)", "step 1 \"conv(sobel-x; strid=2)\": unknown option \"strid\" (did you mean \"stride\"?)"),
         ("conv(sobel-x; padding=half)", "step 1 \"conv(sobel-x; padding=half)\": padding must be valid, same or a whole number of pixels"),
         ("conv(sobel-x; border=wrap)", "step 1 \"conv(sobel-x; border=wrap)\": border must be one of zero, replicate, reflect, not \"wrap\""),
-        ("maxpool(0)", "step 1 \"maxpool(0)\": window must be a whole number from 1 to 65536, got 0"),
+        ("maxpool(0)", "step 1 \"maxpool(0)\": maxpool window must be a whole number from 1 to 1025, got 0"),
         ("gaussian(5, -1)", "step 1 \"gaussian(5, -1)\": sigma must be positive, got -1"),
         ("conv(sobel-x, roberts-x)", "step 1 \"conv(sobel-x, roberts-x)\": kernels differ in size (3×3 and 2×2); use one conv step per size"),
         ("conv([[1,2],[3]])", "step 1 \"conv([[1,2],[3]])\": matrix rows differ in length or are empty"),

@@ -41,13 +41,21 @@ enum DaemonFixtures {
         """
     }
 
-    /// One watch `fashion` classifying with the shipped model.
-    static func modelConfig(watchExtra: String = "") -> String {
+    /// The shipped Fashion-MNIST model.
+    static let shippedModel = "\(repository)/samples/models/fashion-mnist.safetensors"
+
+    /// The bytes of a file of the repository (`samples/...`).
+    static func sample(_ relative: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(repository)/\(relative)")))
+    }
+
+    /// One watch `fashion` classifying with the model at `modelPath` (the shipped one by default).
+    static func modelConfig(watchExtra: String = "", modelPath: String = shippedModel) -> String {
         """
         \(daemonSection)
 
         [models.fashion]
-        path = "\(repository)/samples/models/fashion-mnist.safetensors"
+        path = "\(modelPath)"
 
         [[watch]]
         name = "fashion"

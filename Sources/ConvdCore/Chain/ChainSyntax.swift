@@ -1,7 +1,8 @@
 // ChainSyntax: the tokenizer and the generic parse of one step, `name` or
 // `name(arg, arg, ...; key=value, ...)`, where an argument is a number, a name, a call such as
 // `gaussian(5, 1.0)` or a nested list such as `[[1,0,-1],[2,0,-2],[1,0,-1]]`. What the names
-// mean is FilterChain+Parse.swift's business.
+// mean is FilterChain+Parse.swift's business. Nesting is capped (ChainLimits.maxNesting), so
+// the recursion is bounded whatever the text.
 
 /// One parsed argument.
 indirect enum ChainValue: Equatable {
@@ -140,12 +141,12 @@ struct StepParser {
                 guard next != nil else { throw ChainSyntaxError(message: "missing \")\"") }
                 if case .name(let key)? = next, position + 1 < tokens.count, tokens[position + 1] == .symbol("=") {
                     position += 2
-                    raw.options.append((key, try value()))
+                    raw.options.append((key, try value(level: 1)))
                 } else {
                     if !raw.options.isEmpty {
                         throw ChainSyntaxError(message: "positional argument after options")
                     }
-                    raw.arguments.append(try value())
+                    raw.arguments.append(try value(level: 1))
                 }
                 if next == .symbol(",") || next == .symbol(";") {
                     position += 1
@@ -161,7 +162,15 @@ struct StepParser {
         return raw
     }
 
-    private mutating func value() throws(ChainSyntaxError) -> ChainValue {
+    /// Refuses a parenthesis or bracket that would open level `level`.
+    private func checkNesting(_ level: Int) throws(ChainSyntaxError) {
+        guard level <= ChainLimits.maxNesting else {
+            throw ChainSyntaxError(message: "parentheses and brackets nest more than \(ChainLimits.maxNesting) levels deep")
+        }
+    }
+
+    /// A value inside `level` open parentheses or brackets (the step's own are level 1).
+    private mutating func value(level: Int) throws(ChainSyntaxError) -> ChainValue {
         switch next {
         case .number(let v)?:
             position += 1
@@ -169,19 +178,21 @@ struct StepParser {
         case .name(let n)?:
             position += 1
             guard next == .symbol("(") else { return .name(n) }
+            try checkNesting(level + 1)
             position += 1
             var args: [ChainValue] = []
             while next != .symbol(")") {
-                args.append(try value())
+                args.append(try value(level: level + 1))
                 if next == .symbol(",") { position += 1 } else if next != .symbol(")") { try expect(")") }
             }
             position += 1
             return .call(n, args)
         case .symbol("[")?:
+            try checkNesting(level + 1)
             position += 1
             var items: [ChainValue] = []
             while next != .symbol("]") {
-                items.append(try value())
+                items.append(try value(level: level + 1))
                 if next == .symbol(",") { position += 1 } else if next != .symbol("]") { try expect("]") }
             }
             position += 1

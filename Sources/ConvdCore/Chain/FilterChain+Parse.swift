@@ -8,6 +8,9 @@
 //   sobel-x, gaussian(5, 1.0), box(3), ...        shorthand for conv(K) (same options allowed)
 //   maxpool(w[, s]; padding=) | avgpool(w[, s]; padding=) | global_maxpool | global_avgpool
 //   conv1x1(w1, w2, ...) | normalize(minmax|abs|clip)
+//
+// Sizes are capped by ChainLimits: kernel sides and pooling windows, padding, stride and
+// dilation, steps per chain and nesting per step.
 
 extension FilterChain {
     /// The step names the parser knows, for `--help` and suggestions.
@@ -22,13 +25,17 @@ extension FilterChain {
         guard !(texts.count == 1 && texts[0].isEmpty) else {
             throw ChainError(step: nil, text: nil, message: "empty chain")
         }
+        guard texts.count <= ChainLimits.maxSteps else {
+            throw ChainError(step: nil, text: nil, message: "the chain has \(texts.count) steps, over the limit of "
+                             + "\(ChainLimits.maxSteps)")
+        }
         var entries: [Entry] = []
         for (index, stepText) in texts.enumerated() {
             do {
                 let raw = try StepParser.parse(stepText)
                 entries.append(Entry(text: stepText, step: try Self.interpret(raw)))
             } catch {
-                throw ChainError(step: index + 1, text: stepText, message: error.message)
+                throw ChainError(step: index + 1, text: Self.excerpt(stepText), message: error.message)
             }
         }
         self.init(entries: entries)
@@ -66,8 +73,9 @@ extension FilterChain {
             guard (1...2).contains(raw.arguments.count) else {
                 throw ChainSyntaxError(message: "takes a window and an optional stride, e.g. \(name)(2) or \(name)(3, 2)")
             }
-            let window = try positiveInteger(raw.arguments[0], what: "window")
-            let stride = try raw.arguments.count > 1 ? positiveInteger(raw.arguments[1], what: "stride") : window
+            let window = try positiveInteger(raw.arguments[0], what: "\(name) window", max: ChainLimits.maxKernelSize)
+            let stride = try raw.arguments.count > 1
+                ? positiveInteger(raw.arguments[1], what: "\(name) stride", max: ChainLimits.maxStride) : window
             var pad = Padding.valid
             if let option = raw.options.first { pad = try padding(option.value) }
             return .pool(Pooling(kind: name == "maxpool" ? .max : .average, window: window, stride: stride,
@@ -109,8 +117,8 @@ extension FilterChain {
             case "padding": conv.padding = try padding(value)
             case "border": conv.border = try choice(value, key: key, BorderMode.allCases.map(\.rawValue))
                 .flatMap(BorderMode.init(rawValue:)) ?? .zero
-            case "stride": conv.stride = try positiveInteger(value, what: "stride")
-            case "dilation": conv.dilation = try positiveInteger(value, what: "dilation")
+            case "stride": conv.stride = try positiveInteger(value, what: "stride", max: ChainLimits.maxStride)
+            case "dilation": conv.dilation = try positiveInteger(value, what: "dilation", max: ChainLimits.maxStride)
             case "mode": conv.mode = try choice(value, key: key, ChannelMode.allCases.map(\.rawValue))
                 .flatMap(ChannelMode.init(rawValue:)) ?? .perChannel
             case "flip": conv.flip = try choice(value, key: key, ["true", "false"]) == "true"
@@ -137,13 +145,13 @@ extension FilterChain {
             return named.kernel
         case .call("gaussian", let args):
             guard args.count == 2 else { throw ChainSyntaxError(message: "gaussian takes a size and a sigma, e.g. gaussian(5, 1.0)") }
-            let n = try positiveInteger(args[0], what: "gaussian size")
+            let n = try positiveInteger(args[0], what: "gaussian size", max: ChainLimits.maxKernelSize)
             let sigma = try number(args[1], what: "sigma")
             guard sigma > 0 else { throw ChainSyntaxError(message: "sigma must be positive, got \(format(sigma))") }
             return NamedKernel.gaussian(n, sigma: sigma)
         case .call("box", let args):
             guard args.count == 1 else { throw ChainSyntaxError(message: "box takes a size, e.g. box(5)") }
-            return NamedKernel.box(try positiveInteger(args[0], what: "box size"))
+            return NamedKernel.box(try positiveInteger(args[0], what: "box size", max: ChainLimits.maxKernelSize))
         case .call(let name, _):
             throw ChainSyntaxError(message: "unknown kernel \"\(name)(...)\" (parametric kernels: gaussian(n, sigma), box(n))")
         case .list(let items):
@@ -164,6 +172,10 @@ extension FilterChain {
             }
             guard let width = out.first?.count, width > 0, out.allSatisfy({ $0.count == width }) else {
                 throw ChainSyntaxError(message: "matrix rows differ in length or are empty")
+            }
+            guard out.count <= ChainLimits.maxKernelSize && width <= ChainLimits.maxKernelSize else {
+                throw ChainSyntaxError(message: "a \(out.count)×\(width) matrix kernel is over the limit of "
+                                       + "\(ChainLimits.maxKernelSize)×\(ChainLimits.maxKernelSize)")
             }
             return out
         }
@@ -201,10 +213,10 @@ extension FilterChain {
         return v
     }
 
-    private static func positiveInteger(_ value: ChainValue, what: String) throws(ChainSyntaxError) -> Int {
+    private static func positiveInteger(_ value: ChainValue, what: String, max: Int) throws(ChainSyntaxError) -> Int {
         let v = try number(value, what: what)
-        guard v == v.rounded(), v >= 1, v <= 65536 else {
-            throw ChainSyntaxError(message: "\(what) must be a whole number from 1 to 65536, got \(format(v))")
+        guard v == v.rounded(), v >= 1, v <= Double(max) else {
+            throw ChainSyntaxError(message: "\(what) must be a whole number from 1 to \(max), got \(format(v))")
         }
         return Int(v)
     }
@@ -213,9 +225,17 @@ extension FilterChain {
         switch value {
         case .name("valid"): return .valid
         case .name("same"): return .same
-        case .number(let v) where v == v.rounded() && v >= 0 && v <= 65536: return .explicit(Int(v))
+        case .number(let v) where v == v.rounded() && v >= 0 && v <= Double(ChainLimits.maxPadding):
+            return .explicit(Int(v))
+        case .number(let v) where v == v.rounded() && v > Double(ChainLimits.maxPadding):
+            throw ChainSyntaxError(message: "padding \(format(v)) is over the limit of \(ChainLimits.maxPadding) pixels")
         default: throw ChainSyntaxError(message: "padding must be valid, same or a whole number of pixels")
         }
+    }
+
+    /// A step's text as an error shows it: at most 80 characters.
+    static func excerpt(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(79)) + "…"
     }
 
     private static func choice(_ value: ChainValue, key: String, _ options: [String]) throws(ChainSyntaxError) -> String? {

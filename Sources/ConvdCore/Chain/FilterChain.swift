@@ -21,17 +21,31 @@ public struct FilterChain: Sendable, Equatable {
     }
 
     /// The shape after every step for an input of `input` (the last is the output), or the
-    /// first step that cannot take what it receives.
+    /// first step that cannot take what it receives or would make more than
+    /// `ChainLimits.maxElements` values.
     public func shapes(for input: TensorShape) throws(ChainError) -> [TensorShape] {
+        guard let count = CheckedSize.product(input.channels, input.height, input.width),
+              count <= ChainLimits.maxElements else {
+            throw ChainError(step: nil, text: nil, message: "the input \(input) is over the limit of "
+                             + "\(ChainLimits.maxElements) values")
+        }
         var shape = input
         var shapes: [TensorShape] = []
         for (index, entry) in entries.enumerated() {
             switch entry.step.outputShape(for: shape) {
             case .success(let next):
+                // Checked before the next step multiplies channels again, so nothing overflows.
+                let values = CheckedSize.product(next.channels, next.height, next.width)
+                guard let values, values <= ChainLimits.maxElements else {
+                    throw ChainError(step: index + 1, text: Self.excerpt(entry.text), message: "the output \(next) "
+                                     + "has \(values.map(String.init) ?? "too many") values, over the limit of "
+                                     + "\(ChainLimits.maxElements) (input \(shape))")
+                }
                 shape = next
                 shapes.append(next)
             case .failure(let problem):
-                throw ChainError(step: index + 1, text: entry.text, message: "\(problem.message) (input \(shape))")
+                throw ChainError(step: index + 1, text: Self.excerpt(entry.text),
+                                 message: "\(problem.message) (input \(shape))")
             }
         }
         return shapes
