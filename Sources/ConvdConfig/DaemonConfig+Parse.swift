@@ -39,12 +39,14 @@ extension DaemonConfig {
         var top = TableReader(root, path: "")
         let daemon = parseDaemon(top.subtable("daemon", &issues) ?? TOMLTable(), base: base, &issues)
         var chains: [ChainSettings] = []
+        var broken: Set<String> = []
         if let table = top.subtable("chains", &issues) {
             var reader = TableReader(table, path: "chains")
             for name in table.keys.sorted() {
                 guard let text = reader.string(name, &issues) else { continue }
                 guard ChainSpec.isValidName(name) else {
                     issues.append(ConfigIssue("chains.\(name)", "chain names use letters, digits, _ and - only"))
+                    broken.insert(name)
                     continue
                 }
                 do {
@@ -53,6 +55,7 @@ extension DaemonConfig {
                     chains.append(ChainSettings(name: name, text: text, spec: spec))
                 } catch {
                     issues.append(ConfigIssue("chains.\(name)", "\(error)"))
+                    broken.insert(name)
                 }
             }
         }
@@ -77,7 +80,7 @@ extension DaemonConfig {
         }
         top.reportUnknown(&issues)
         let config = DaemonConfig(file: file, daemon: daemon, chains: chains, models: models, watches: watches)
-        config.checkReferences(&issues)
+        config.checkReferences(broken: broken, &issues)
         guard issues.isEmpty else { throw ConfigError(file: file, issues: issues) }
         return config
     }
@@ -163,7 +166,8 @@ extension DaemonConfig {
     }
 
     /// Names, references and combinations that cannot work.
-    private func checkReferences(_ issues: inout [ConfigIssue]) {
+    /// `broken`: chains given but not usable (already reported), which watches may name.
+    private func checkReferences(broken: Set<String>, _ issues: inout [ConfigIssue]) {
         var names: Set<String> = []
         for (i, w) in watches.enumerated() {
             let path = "watch[\(i + 1)]"
@@ -176,7 +180,7 @@ extension DaemonConfig {
             if w.chain == nil && w.model == nil {
                 issues.append(ConfigIssue(path, "give a chain, a model or both"))
             }
-            if let c = w.chain, chain(named: c) == nil {
+            if let c = w.chain, chain(named: c) == nil, !broken.contains(c) {
                 issues.append(ConfigIssue("\(path).chain", "unknown chain \"\(c)\" (chains: "
                                           + (chains.isEmpty ? "none" : chains.map(\.name).joined(separator: ", ")) + ")"))
             }
