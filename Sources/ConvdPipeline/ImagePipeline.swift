@@ -98,6 +98,9 @@ public struct ImagePipeline: Sendable {
         var classification: Classification?
         if let instance {
             let probabilities = instance.classify([maps], threads: threads)[0]
+            guard probabilities.allSatisfy(\.isFinite) else {
+                throw .refused(ImageError(path: path, reason: "the model gave scores that are not finite numbers"))
+            }
             classification = Classification(probabilities: probabilities, labels: instance.labels, k: topK)
         }
         return PipelineResult(maps: maps, classification: classification,
