@@ -13,6 +13,14 @@ if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "import $(echo $modules 
     exit 0
 fi
 echo "setup-venv: creating $venv (the first time downloads several hundred MB)" >&2
+# Debian's own python3 needs python3-venv for `-m venv` (ensurepip).
+if ! "$python" -c "import ensurepip" 2>/dev/null && [[ "$(command -v "$python")" == /usr/bin/* ]]; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null \
+        || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+             $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+fi
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --quiet)
 "${pip[@]}" --upgrade pip >/dev/null || true
