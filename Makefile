@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 
-.PHONY: all bootstrap build test run filters install samples model bench clean
+.PHONY: all bootstrap build test run filters install samples model bench bench-compare clean
 
 all: build
 
@@ -76,5 +76,16 @@ bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench daemon
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench ledger
 
+# convd against OpenCV, onnxruntime, PyTorch and a Python hot folder, alternating samples (see
+# Benchmarks/compare.py; README "Benchmarks"). The first run creates Benchmarks/.venv
+# (git-ignored) and installs the Python packages into it. BENCH_ONLY=filters,png selects groups
+# (filters chains png infer conv train daemon), BENCH_PAIRS=3 sets the measured pairs;
+# BENCH_VENV=DIR puts the environment elsewhere (outside the tree, or a git-ignored folder).
+BENCH_VENV ?= Benchmarks/.venv
+bench-compare: build
+	$(SWIFT) build -c release --package-path Benchmarks
+	VENV=$(abspath $(BENCH_VENV)) Benchmarks/setup-venv.sh
+	$(BENCH_VENV)/bin/python Benchmarks/compare.py
+
 clean:
-	rm -rf .build .build-static var
+	rm -rf .build .build-static var Benchmarks/.build

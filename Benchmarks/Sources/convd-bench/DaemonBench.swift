@@ -11,7 +11,8 @@ import ConvdImage
 import ConvdNet
 import Foundation
 
-private struct DaemonRun {
+struct DaemonRun {
+    var seconds: Double
     var filesPerSecond: Double
     var p50: Double
     var p99: Double
@@ -37,8 +38,9 @@ nonisolated(unsafe) private var finishedTrees: [String] = []
 /// One daemon run: start, drop `images` by rename (every `interval` seconds, or all at once),
 /// wait for every log line, stop.
 private func runDaemon(binary: String, config: (String) -> String, images: [[UInt8]],
-                       interval: Double = 0) throws -> DaemonRun {
-    let root = NSTemporaryDirectory() + "convd-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                       interval: Double = 0, base: String = NSTemporaryDirectory(),
+                       pollMicroseconds: useconds_t = 200) throws -> DaemonRun {
+    let root = (base.hasSuffix("/") ? base : base + "/") + "convd-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let fm = FileManager.default
     for folder in ["in", "out", "state", "log", "staging"] {
         try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
@@ -101,7 +103,7 @@ private func runDaemon(binary: String, config: (String) -> String, images: [[UIn
                 }
             }
         }
-        usleep(200)
+        usleep(pollMicroseconds)
     }
     dropsDone.wait()
     let end = arrived.max() ?? start
@@ -111,7 +113,7 @@ private func runDaemon(binary: String, config: (String) -> String, images: [[UIn
     process.terminate()
     process.waitUntilExit()
     let latencies = images.indices.map { arrived[$0] - dropped[$0] }
-    return DaemonRun(filesPerSecond: Double(images.count) / ((end - start) / 1000), p50: percentile(latencies, 0.5),
+    return DaemonRun(seconds: (end - start) / 1000, filesPerSecond: Double(images.count) / ((end - start) / 1000), p50: percentile(latencies, 0.5),
                      p99: percentile(latencies, 0.99), peakRSSMB: hwm / 1024)
 }
 
@@ -167,6 +169,28 @@ private func removeFinishedTrees() {
     finishedTrees.removeAll()
 }
 
+/// One run of the classification scenario (`convd-bench sample daemon`): `images` renamed at
+/// once into a watch classified with the shipped model; its tree stays below `workdir`, which
+/// the caller removes. The log is polled every millisecond, as anchors/hotfolder_sample.py
+/// polls the Python hot folder's.
+func runDaemonClassifyOnce(images: [[UInt8]], workdir: String) throws -> DaemonRun {
+    try runDaemon(binary: binary, config: classifyConfig, images: images, base: workdir, pollMicroseconds: 1000)
+}
+
+private func classifyConfig(_ root: String) -> String {
+    header(root) + """
+
+    [models.fashion]
+    path = "\(repository)/samples/models/fashion-mnist.safetensors"
+
+    [[watch]]
+    name = "fashion"
+    input = "\(root)/in"
+    output = "\(root)/out"
+    model = "fashion"
+    """
+}
+
 func runDaemonBenchmarks(runs: Int) {
     defer { removeFinishedTrees() }
     do {
@@ -176,18 +200,6 @@ func runDaemonBenchmarks(runs: Int) {
             try PNGCodec.encode(test.pixels[(i * 784)..<((i + 1) * 784)].map { UInt8(($0 * 255).rounded()) },
                                 width: 28, height: 28, channels: 1, level: 6)
         }
-        let model = "\(repository)/samples/models/fashion-mnist.safetensors"
-        let classifyConfig = { (root: String) in header(root) + """
-
-            [models.fashion]
-            path = "\(model)"
-
-            [[watch]]
-            name = "fashion"
-            input = "\(root)/in"
-            output = "\(root)/out"
-            model = "fashion"
-            """ }
         let classify = (0..<runs).compactMap { _ in try? runDaemon(binary: binary, config: classifyConfig, images: small) }
         reportRuns("daemon_classify", [("files", "2000"), ("size", "28"), ("dropped", quoted("at once"))], classify)
         // The same files at 500/s, below capacity: latency without a queue in front.

@@ -1,8 +1,8 @@
 // convd-bench: `filters` times direct correlation on a 4096×4096 float32 image (kernels 3, 5,
 // 11; zero padding `same`; 1 and 2 threads) and PNG decode/encode of 2048×2048 gray and RGB at
 // zlib levels 1 and 6; `cnn` (CNNBench.swift) times training and inference; `daemon`
-// (DaemonBench.swift) runs the real daemon on temporary folders. One JSON object
-// per line.
+// (DaemonBench.swift) runs the real daemon on temporary folders; `sample` (Sample.swift) runs
+// one measured sample of one workload for Benchmarks/compare.py. One JSON object per line.
 import ConvdCore
 import ConvdImage
 #if canImport(Glibc)
@@ -26,11 +26,14 @@ case "daemon":
 case "ledger":
     runLedgerBenchmarks(rows: Int(arguments.dropFirst().first ?? "") ?? 1_000_000)
     exit(0)
+case "sample":
+    runSample(arguments.dropFirst())
+    exit(0)
 case "daemon-burst":
     runDaemonBurst(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
     exit(0)
 default:
-    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES] | ledger [ROWS]")
+    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES] | ledger [ROWS] | sample WORKLOAD ...")
     exit(2)
 }
 
