@@ -54,11 +54,9 @@ public enum ArchitectureFile {
         func fail(_ reason: String) -> ArchitectureFileError { ArchitectureFileError(path: path, reason: reason) }
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw fail("line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            table = try TOMLText.table(text)
         } catch {
-            throw fail("\(error)")
+            throw fail(error.description)
         }
         for key in table.keys where !["name", "input", "layer"].contains(key) {
             throw fail("unknown key \"\(key)\" (keys: name, input, layer)")

@@ -28,12 +28,9 @@ extension DaemonConfig {
         var issues: [ConfigIssue] = []
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigError(file: file, issues: [ConfigIssue(
-                "line \(error.source.begin.line), column \(error.source.begin.column)", error.description)])
+            root = try TOMLText.table(text)
         } catch {
-            throw ConfigError(file: file, issues: [ConfigIssue("", "\(error)")])
+            throw ConfigError(file: file, issues: [ConfigIssue(error.location, error.message)])
         }
         let base = PathText.folder(of: file)
         var top = TableReader(root, path: "")
