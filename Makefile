@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 
-.PHONY: all bootstrap build test run filters install samples model bench bench-compare clean
+.PHONY: all bootstrap build test fuzz run filters install samples model bench bench-compare clean
 
 all: build
 
@@ -17,6 +17,14 @@ build: bootstrap
 test: bootstrap
 	$(SWIFT) build
 	$(SWIFT) test
+
+# libFuzzer targets under AddressSanitizer (Tests/Fuzz/README.md): builds the fuzz package in
+# .build-fuzz, replays the committed crashers, then runs png, cpng, chain, config, architecture
+# and safetensors for FUZZ_SECONDS each, one after another; fails on any crash, leak, timeout or
+# out-of-memory. Found inputs and crash artifacts go to var/fuzz/ (git-ignored).
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz
 
 # The daemon in the foreground on samples/convd.toml: drop PNGs into var/in/fashion/ (labels)
 # or var/in/edges/ (edge maps); results in var/out/, one line per file in
@@ -88,4 +96,4 @@ bench-compare: build
 	$(BENCH_VENV)/bin/python Benchmarks/compare.py
 
 clean:
-	rm -rf .build .build-static var Benchmarks/.build
+	rm -rf .build .build-static .build-fuzz var Benchmarks/.build

@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "ConvdPipeline", targets: ["ConvdPipeline"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
         .library(name: "ConvdData", targets: ["ConvdData"]),
+        // For the fuzz package (Tests/Fuzz), which links the config and architecture parsers.
+        .library(name: "ConvdConfig", targets: ["ConvdConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
