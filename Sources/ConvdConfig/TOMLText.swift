@@ -12,7 +12,8 @@
 //     date-time.
 //   * a local date, a space and a digit that ends the value, `a = 1979-05-27 1`: toml++
 //     reads it as a date-time with a space for the `T` and asserts that more follows. After
-//     such a date and a space comes a well-formed time.
+//     such a date and a space comes a well-formed time. toml++'s "such a date" is any ten
+//     characters with a leading digit and dashes in the date's places (`1A79-05-27 7 l`).
 //   * `}` inside an array, `a = [}]`, and non-ASCII white space (U+2028 and the like) where a
 //     value may start: parse_value asserts that it does not start at a value terminator.
 //     Neither is ever valid TOML outside strings and comments.
@@ -163,14 +164,17 @@ public enum TOMLText {
             return nil
         }
 
-        /// toml++ reads a value that looks like a local date (ten digits and dashes, `_` not
-        /// counted), a space and a digit as a date-time with a space for the `T`, and asserts
-        /// that the digit is followed by more of the value (found by fuzzing: `a = 1979-05-27 1`
-        /// at the end of a line). Such a value must be a date, a space and a well-formed time.
+        /// toml++ reads a value that looks like a local date, a space and a digit as a
+        /// date-time with a space for the `T`, and asserts that the digit is followed by more of
+        /// the value (found by fuzzing: `a = 1979-05-27 1` at the end of a line). "Looks like"
+        /// is loose: ten characters (`_` not counted) starting with a digit, with `-` as the
+        /// fifth and eighth; letters and other characters that do not make it a number count
+        /// too (`1A79-05-27 7 l`, and `9\u{FFFD}\u{FFFD}------= 4` found later). Such a value
+        /// must be a date, a space and a well-formed time — anything else is not TOML either.
         /// On return `i` is past whatever was checked.
         mutating func checkSpacedDateTime(from start: Int) -> TOMLTextError? {
             let date = s[start..<i].filter { $0 != "_" }
-            guard date.count == 10, date.allSatisfy({ ("0"..."9").contains($0) || $0 == "-" }),
+            guard date.count == 10,
                   ("0"..."9").contains(date[date.startIndex]), date[date.startIndex + 4] == "-",
                   date[date.startIndex + 7] == "-",
                   at(i) == " ", let digit = at(i + 1), ("0"..."9").contains(digit) else { return nil }

@@ -56,6 +56,12 @@ struct TOMLTextTests {
         #expect(architectureError("[input]\nchannels =1979-05-27 1\n")?
             .hasPrefix("a.toml: line 2, column 11: malformed date-time") == true)
         #expect(configIssue("a = 1979-05-27 07:32:00\nb = 1979-05-27 07:32:00.5+01:00")?.hasPrefix("a: unknown key") == true)
+        // Found by the 1M-execution runs: toml++ takes anything of ten characters with a
+        // leading digit and dashes at [4] and [7] for a date, letters and U+FFFD included.
+        #expect(configIssue("odt3 = 1A79-05-27 7 l\n")?.hasPrefix("line 1, column 8: malformed date-time \"1A79-05-27 7\"")
+                == true)
+        #expect(architectureError("no = 9\u{FFFD}\u{FFFD}------= 4 -----d-\u{FFFD}\u{FFFD}")?
+            .hasPrefix("a.toml: line 1, column 6: malformed date-time") == true)
     }
 
     @Test("crasher (from reading toml++ after the fuzz finds): a value starting at a terminator in an array")
