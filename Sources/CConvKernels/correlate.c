@@ -1,6 +1,10 @@
 // correlate.c: three builds of the same loop (correlate_body.inc) and the run-time choice.
 #include "cconvkernels.h"
 
+// FN_NAME pasted with a suffix (the helpers of each variant).
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
 #if defined(__x86_64__) || defined(__i386__)
 #define FN_NAME correlate_avx512
 #define FN_TARGET __attribute__((target("avx512f,avx2,fma")))

@@ -1,11 +1,7 @@
 // ChannelOps: operators that combine or convert channels at each pixel: gray/RGB conversion,
 // gradient magnitude, 1×1 convolution across channels (conv-semantics.md §2, §4). The per-map
 // normalisations are in Normalization.swift.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CConvKernels
 
 /// Pixel-wise channel operators.
 public enum ChannelOps {
@@ -25,28 +21,26 @@ public enum ChannelOps {
     /// `Σ_c w_c · x_c` at each pixel: a 1×1 convolution to one map.
     public static func conv1x1(_ input: Tensor, weights: [Float]) -> Tensor {
         precondition(weights.count == input.channels, "one weight per channel")
-        let n = input.planeSize
-        var out = [Float](repeating: 0, count: n)
-        input.scalars.withUnsafeBufferPointer { x in
-            for (c, w) in weights.enumerated() {
-                let plane = x.baseAddress! + c * n
-                for i in 0..<n { out[i] += w * plane[i] }
-            }
+        return oneMap(like: input) { src, dst in
+            convd_weighted_channel_sum(src, input.planeSize, Int32(input.channels), weights, dst)
         }
-        return Tensor(channels: 1, height: input.height, width: input.width, scalars: out)
     }
 
     /// `sqrt(Σ_c x_c²)` at each pixel: gradient magnitude of an x/y pair, or of any stack.
     public static func magnitude(_ input: Tensor) -> Tensor {
-        let n = input.planeSize
-        var out = [Float](repeating: 0, count: n)
+        oneMap(like: input) { src, dst in convd_channel_magnitude(src, input.planeSize, Int32(input.channels), dst) }
+    }
+
+    /// A one-channel map of `input`'s size, filled by `body(input samples, output samples)`.
+    private static func oneMap(like input: Tensor,
+                               _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        var out = Tensor.uninitialized(TensorShape(channels: 1, height: input.height, width: input.width))
         input.scalars.withUnsafeBufferPointer { x in
-            for c in 0..<input.channels {
-                let plane = x.baseAddress! + c * n
-                for i in 0..<n { out[i] += plane[i] * plane[i] }
+            out.scalars.withUnsafeMutableBufferPointer { o in
+                guard let src = x.baseAddress, let dst = o.baseAddress else { return }
+                body(src, dst)
             }
         }
-        for i in 0..<n { out[i] = sqrtf(out[i]) }
-        return Tensor(channels: 1, height: input.height, width: input.width, scalars: out)
+        return out
     }
 }

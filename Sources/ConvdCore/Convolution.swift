@@ -94,12 +94,8 @@ public struct Convolution: Sendable, Equatable {
     /// Applies the bank to `input`.
     /// - Precondition: `problem(with: input.shape)` is nil.
     public func apply(_ input: Tensor, path: ConvolutionPath = .automatic, threads: Int = 1) -> Tensor {
-        let shape = outputShape(for: input.shape)
         // Every path overwrites each output sample before any accumulation, so no zero fill.
-        var output = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
-                            scalars: [Float](unsafeUninitializedCapacity: shape.channels * shape.height * shape.width) {
-                                _, count in count = shape.channels * shape.height * shape.width
-                            })
+        var output = Tensor.uninitialized(outputShape(for: input.shape))
         apply(input, into: &output, path: path, threads: threads)
         return output
     }
@@ -113,9 +109,7 @@ public struct Convolution: Sendable, Equatable {
         let g = geometry(height: input.height, width: input.width)
         let bank = flip ? kernels.map(\.flipped) : kernels
         let shape = outputShape(for: input.shape)
-        if output.shape != shape {
-            output = Tensor(channels: shape.channels, height: shape.height, width: shape.width)
-        }
+        if output.shape != shape { output = .uninitialized(shape) }
         let chosen = path == .automatic ? automaticPath(geometry: g, channels: input.channels) : path
         precondition(chosen != .direct || stride == 1, "the direct path needs stride 1")
         let planeOut = shape.height * shape.width
@@ -168,7 +162,8 @@ public struct Convolution: Sendable, Equatable {
                     for (index, term) in terms.enumerated() {
                         correlate2DDirect(input: inBuf.baseAddress! + term.channel * plane,
                                           kernel: kBuf.baseAddress! + term.slice * sliceSize, geometry: g,
-                                          border: border, output: output, accumulate: index > 0, threads: threads)
+                                          border: border, output: output, accumulate: index > 0, threads: threads,
+                                          factors: SeparableFactors(kernel, slice: term.slice))
                     }
                 }
             }

@@ -1,17 +1,21 @@
 // Correlate2D+Direct: the fast path for image filters (few channels, large planes, small
-// kernels, stride 1). The interior, where every tap is inside the input, goes to the
-// vectorised C loop (CConvKernels); the thin border, where taps read padding, is summed
-// here tap by tap. Output rows are split over threads.
+// kernels, stride 1). The interior, where every tap is inside the input, goes straight to the
+// vectorised C loop (CConvKernels). The thin edges, where taps read padding, are gathered with
+// their border samples into a small padded buffer and run through the same C loop, so no
+// per-pixel branch is paid anywhere. Output rows are split over threads.
 import CConvKernels
 
 /// The instruction set the direct path uses on this CPU ("avx512f", "avx2+fma", "sse2").
 public var directKernelInstructionSet: String { String(cString: convd_kernel_isa()) }
 
 /// Stride-1 correlation of one plane into `output` (overwritten, or added to with `accumulate`).
+/// With `factors` (the kernel's rank-one form) the interior runs as a row pass and a column
+/// pass over bands that stay in cache; the edges always use the 2-D kernel.
 /// - Precondition: `geometry` has stride 1.
 public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer<Float>,
                               geometry: WindowGeometry, border: BorderMode,
-                              output: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int) {
+                              output: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int,
+                              factors: SeparableFactors? = nil) {
     let rows = geometry.rows, cols = geometry.columns
     precondition(rows.stride == 1 && cols.stride == 1, "the direct path needs stride 1")
     precondition(rows.dilation == cols.dilation, "the direct path needs one dilation for both axes")
@@ -21,23 +25,145 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
     parallelFor(rows.outputSize, threads: threads) { range in
         let input = inputAddress.pointer, kernel = kernelAddress.pointer
         let output = out.pointer
-        // Interior rows: C for the interior columns, taps one by one for the few columns at the edges.
-        let inner = range.clamped(to: interiorRows)
-        if !inner.isEmpty && !interiorCols.isEmpty {
+        var edges = EdgeGatherer(input: input, kernel: kernel, geometry: geometry, border: border,
+                                 output: output, accumulate: accumulate)
+        let inner = interiorCols.isEmpty ? range.lowerBound..<range.lowerBound : range.clamped(to: interiorRows)
+        if !inner.isEmpty {
             let y0 = inner.lowerBound - rows.padBefore, x0 = interiorCols.lowerBound - cols.padBefore
-            convd_correlate_rows(input + y0 * cols.inputSize + x0, cols.inputSize,
-                                 output + inner.lowerBound * cols.outputSize + interiorCols.lowerBound,
-                                 cols.outputSize, Int32(inner.count), Int32(interiorCols.count), kernel,
-                                 Int32(rows.kernelSize), Int32(cols.kernelSize), Int32(rows.dilation),
-                                 accumulate ? 1 : 0)
+            let source = input + y0 * cols.inputSize + x0
+            let target = output + inner.lowerBound * cols.outputSize + interiorCols.lowerBound
+            let separated = factors.map {
+                separablePasses(source: source, target: target, rows: inner.count, columns: interiorCols.count,
+                                factors: $0, geometry: geometry, accumulate: accumulate)
+            } ?? false
+            if !separated {
+                convd_correlate_rows(source, cols.inputSize, target, cols.outputSize, Int32(inner.count),
+                                     Int32(interiorCols.count), kernel, Int32(rows.kernelSize),
+                                     Int32(cols.kernelSize), Int32(rows.dilation), accumulate ? 1 : 0)
+            }
+            edges.run(rows: inner, columns: 0..<interiorCols.lowerBound)
+            edges.run(rows: inner, columns: interiorCols.upperBound..<cols.outputSize)
         }
-        for i in range {
-            let columnsDone: Range<Int> = inner.contains(i) ? interiorCols : 0..<0
-            for j in 0..<cols.outputSize where !columnsDone.contains(j) {
-                let sum = windowSum(input: input, kernel: kernel, geometry: geometry, border: border, i: i, j: j)
-                output[i * cols.outputSize + j] = accumulate ? output[i * cols.outputSize + j] + sum : sum
+        // Whole rows above and below the interior (or every row, when no column is interior).
+        let above = range.lowerBound..<(inner.isEmpty ? range.upperBound : inner.lowerBound)
+        let below = (inner.isEmpty ? range.upperBound : inner.upperBound)..<range.upperBound
+        edges.run(rows: above, columns: 0..<cols.outputSize)
+        edges.run(rows: below, columns: 0..<cols.outputSize)
+    }
+}
+
+/// Samples the separable passes' band buffer may hold (512 KiB per thread; with the edge
+/// buffer, 1 MiB per thread, inside JobMemory's overhead).
+private let separableScratchLimit = 1 << 17
+
+/// The interior as a 1×kW pass into a band buffer and a kH×1 pass from it into `target`, band
+/// by band. Returns false, having done nothing, when one band row with its window would not fit
+/// the buffer (a very wide image with a very tall kernel): the caller then runs the 2-D loop.
+private func separablePasses(source: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, rows: Int,
+                             columns: Int, factors: SeparableFactors, geometry: WindowGeometry,
+                             accumulate: Bool) -> Bool {
+    let r = geometry.rows, c = geometry.columns
+    let span = r.dilation * (r.kernelSize - 1)
+    guard (1 + span) * columns <= separableScratchLimit else { return false }
+    let band = min(32, separableScratchLimit / columns - span)
+    var scratch = [Float](unsafeUninitializedCapacity: (band + span) * columns) { _, count in
+        count = (band + span) * columns
+    }
+    scratch.withUnsafeMutableBufferPointer { buffer in
+        factors.row.withUnsafeBufferPointer { row in
+            factors.column.withUnsafeBufferPointer { column in
+                let middle = buffer.baseAddress!
+                for start in stride(from: 0, to: rows, by: band) {
+                    let n = min(band, rows - start)
+                    convd_correlate_rows(source + start * c.inputSize, c.inputSize, middle, columns,
+                                         Int32(n + span), Int32(columns), row.baseAddress!, 1,
+                                         Int32(c.kernelSize), Int32(c.dilation), 0)
+                    convd_correlate_rows(middle, columns, target + start * c.outputSize, c.outputSize,
+                                         Int32(n), Int32(columns), column.baseAddress!, Int32(r.kernelSize), 1,
+                                         Int32(r.dilation), accumulate ? 1 : 0)
+                }
             }
         }
+    }
+    return true
+}
+
+/// Computes output rectangles whose windows read padding: the input samples they read (border
+/// samples resolved, zeros for `zero`) are copied into a padded buffer in bands small enough to
+/// stay in cache, and the C loop runs over the buffer as if it were interior.
+private struct EdgeGatherer {
+    let input: UnsafePointer<Float>
+    let kernel: UnsafePointer<Float>
+    let geometry: WindowGeometry
+    let border: BorderMode
+    let output: UnsafeMutablePointer<Float>
+    let accumulate: Bool
+    /// The padded buffer, at most `scratchLimit` samples, reused band after band.
+    var scratch: [Float] = []
+
+    /// Samples the buffer may hold (512 KiB); a window too large for a band falls back to
+    /// summing tap by tap.
+    static let scratchLimit = 1 << 17
+
+    init(input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, geometry: WindowGeometry,
+         border: BorderMode, output: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        self.input = input
+        self.kernel = kernel
+        self.geometry = geometry
+        self.border = border
+        self.output = output
+        self.accumulate = accumulate
+    }
+
+    mutating func run(rows: Range<Int>, columns: Range<Int>) {
+        guard !rows.isEmpty && !columns.isEmpty else { return }
+        let r = geometry.rows, c = geometry.columns
+        let spanRows = r.dilation * (r.kernelSize - 1), spanCols = c.dilation * (c.kernelSize - 1)
+        // Bands of up to 16 rows by up to 1024 columns, narrower if the window is wide.
+        let bandRows = min(16, rows.count), bandCols = min(1024, columns.count)
+        guard (bandRows + spanRows) * (1 + spanCols) <= Self.scratchLimit else {
+            for i in rows { for j in columns { store(windowSum(input: input, kernel: kernel, geometry: geometry,
+                                                                border: border, i: i, j: j), i, j) } }
+            return
+        }
+        let widest = max(1, min(bandCols, Self.scratchLimit / (bandRows + spanRows) - spanCols))
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: bandRows) {
+            let i1 = min(i0 + bandRows, rows.upperBound)
+            for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: widest) {
+                band(rows: i0..<i1, columns: j0..<min(j0 + widest, columns.upperBound),
+                     spanRows: spanRows, spanCols: spanCols)
+            }
+        }
+    }
+
+    private mutating func band(rows: Range<Int>, columns: Range<Int>, spanRows: Int, spanCols: Int) {
+        let r = geometry.rows, c = geometry.columns
+        let height = rows.count + spanRows, width = columns.count + spanCols
+        if scratch.count < height * width { scratch = [Float](repeating: 0, count: height * width) }
+        let firstRow = rows.lowerBound - r.padBefore, firstCol = columns.lowerBound - c.padBefore
+        let input = self.input, border = self.border
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            let padded = buffer.baseAddress!
+            for y in 0..<height {
+                let line = padded + y * width
+                guard let sourceRow = border.resolve(firstRow + y, size: r.inputSize) else {
+                    line.update(repeating: 0, count: width)
+                    continue
+                }
+                let source = input + sourceRow * c.inputSize
+                for x in 0..<width {
+                    line[x] = border.resolve(firstCol + x, size: c.inputSize).map { source[$0] } ?? 0
+                }
+            }
+            convd_correlate_rows(padded, width, output + rows.lowerBound * c.outputSize + columns.lowerBound,
+                                 c.outputSize, Int32(rows.count), Int32(columns.count), kernel,
+                                 Int32(r.kernelSize), Int32(c.kernelSize), Int32(r.dilation), accumulate ? 1 : 0)
+        }
+    }
+
+    private func store(_ sum: Float, _ i: Int, _ j: Int) {
+        let index = i * geometry.columns.outputSize + j
+        output[index] = accumulate ? output[index] + sum : sum
     }
 }
 

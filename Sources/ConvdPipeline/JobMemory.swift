@@ -3,7 +3,8 @@
 // before it allocates. The phases and what is live in each:
 //   decode   the file, libpng's interleaved samples, the float image
 //   step i   the image (kept for the model), the step's input and output, its scratch
-//            (im2col copies the planes it uses and unfolds a band of at most ≈16 MiB)
+//            (im2col copies the planes it uses and unfolds a band of at most ≈16 MiB; the
+//            direct path's band buffers, at most 1 MiB per thread, are in the overhead)
 //   outputs  the maps and one output file being made (the files are written one at a time)
 //   model    the maps, their gray/RGB copy, the resized input and the network's activations
 // Every phase adds `overhead` for what is small but not nothing: libpng's and zlib's state,

@@ -62,6 +62,34 @@ struct CorrelationPropertyTests {
         }
     }
 
+    @Test("the direct path's four-row blocks, column tails and summed channels equal the reference")
+    func directBlocksAndTails() {
+        var generator = SeededGenerator(seed: 7)
+        // Heights around multiples of the 4-row block, widths around multiples of 2 vectors
+        // (16, 32 and 64 columns for SSE2, AVX2 and AVX-512), kernels flat, tall and square.
+        var cases = 0
+        for (kh, kw) in [(1, 1), (1, 7), (7, 1), (3, 3), (4, 2), (5, 5), (11, 11)] {
+            for height in [kh, kh + 3, kh + 4, kh + 5, kh + 10] {
+                for width in [kw, 15 + kw, 16 + kw, 33 + kw, 64 + kw, 65 + kw, 130] where width >= kw {
+                    let input = randomTensor(channels: 3, height: height, width: width, using: &generator)
+                    let kernels = [randomKernel(height: kh, width: kw, using: &generator)]
+                    for (padding, mode) in [(Padding.valid, ChannelMode.sum), (.same, .perChannel), (.explicit(1), .sum)] {
+                        let conv = Convolution(kernels: kernels, padding: padding, border: .replicate, mode: mode)
+                        guard conv.problem(with: input.shape) == nil else { continue }
+                        let reference = conv.apply(input, path: .reference)
+                        for threads in [1, 3] {
+                            let direct = conv.apply(input, path: .direct, threads: threads)
+                            #expect(maxAbsDifference(reference.scalars, direct.scalars) <= pathTolerance,
+                                    "\(kh)×\(kw) \(padding) \(mode) on \(height)×\(width), \(threads) threads")
+                        }
+                        cases += 1
+                    }
+                }
+            }
+        }
+        #expect(cases > 600)
+    }
+
     @Test("linearity: (αx + βy) ⋆ k = α(x ⋆ k) + β(y ⋆ k)")
     func linearity() {
         var generator = SeededGenerator(seed: 3)

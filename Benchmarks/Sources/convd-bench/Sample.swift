@@ -4,7 +4,7 @@
 // untimed warm-up call (`train` and `daemon`: one timed run after a shorter warm-up).
 //
 //   filter    --size 4096 --kernel 3|5|11 --threads 1|2 --output reused|fresh --reps 5
-//   chain     --chain gaussian|sobel --width 1920 --height 1080 --threads 1|2 --reps 5
+//   chain     --chain gaussian|sobel|text [--text CHAIN] --width 1920 --height 1080 --threads 1|2 --reps 5
 //   png       --op encode|decode --image gray|rgb --size 2048 --level 1|6 --reps 5
 //   infer     --model fmnist-small|lenet5 --batch 1|256 --threads 1|2 --images N --reps 3
 //   conv-layer --threads 1|2 --reps 21
@@ -149,7 +149,8 @@ private func sampleChain(_ options: SampleArguments) {
     switch name {
     case "gaussian": text = "gaussian(5, 1.0)"  // per channel: 3 maps
     case "sobel": text = "gray | conv(sobel-x, sobel-y) | magnitude"
-    default: fail("--chain gaussian|sobel")
+    case "text": text = options.string("text", "identity")  // any chain, for convd alone
+    default: fail("--chain gaussian|sobel|text --text CHAIN")
     }
     let chain: FilterChain
     do { chain = try FilterChain(parsing: text) } catch { fail("\(error)") }
