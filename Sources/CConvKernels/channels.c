@@ -6,6 +6,10 @@
 
 #include <math.h>
 
+// No fused multiply-add where the target has one (arm64): the sums round as ConvdCore's
+// reference definitions do, step by step.
+#pragma STDC FP_CONTRACT OFF
+
 enum { BLOCK = 2048 };
 
 // dst = Σ_c w_c · x_c, or with `magnitude` sqrt(Σ_c x_c²). Inlined into both callers, so each

@@ -37,7 +37,8 @@ public enum ChannelOps {
         var out = Tensor.uninitialized(TensorShape(channels: 1, height: input.height, width: input.width))
         input.scalars.withUnsafeBufferPointer { x in
             out.scalars.withUnsafeMutableBufferPointer { o in
-                guard let src = x.baseAddress, let dst = o.baseAddress else { return }
+                // Arrays give a base address even when empty; the output is not initialised.
+                guard let src = x.baseAddress, let dst = o.baseAddress else { preconditionFailure("no storage") }
                 body(src, dst)
             }
         }

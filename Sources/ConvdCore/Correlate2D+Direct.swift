@@ -57,14 +57,16 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
 private let separableScratchLimit = 1 << 17
 
 /// The interior as a 1×kW pass into a band buffer and a kH×1 pass from it into `target`, band
-/// by band. Returns false, having done nothing, when one band row with its window would not fit
-/// the buffer (a very wide image with a very tall kernel): the caller then runs the 2-D loop.
+/// by band. Returns false, having done nothing, when a band of 8 rows with its window would not
+/// fit the buffer (a very wide image with a very tall kernel): the caller then runs the 2-D loop.
 private func separablePasses(source: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, rows: Int,
                              columns: Int, factors: SeparableFactors, geometry: WindowGeometry,
                              accumulate: Bool) -> Bool {
     let r = geometry.rows, c = geometry.columns
     let span = r.dilation * (r.kernelSize - 1)
-    guard (1 + span) * columns <= separableScratchLimit else { return false }
+    // Each band's row pass also computes the `span` rows the next band needs again: below 8
+    // rows per band (a very tall kernel on a wide image) that costs more than it saves.
+    guard (8 + span) * columns <= separableScratchLimit else { return false }
     let band = min(32, separableScratchLimit / columns - span)
     var scratch = [Float](unsafeUninitializedCapacity: (band + span) * columns) { _, count in
         count = (band + span) * columns
@@ -119,8 +121,9 @@ private struct EdgeGatherer {
         guard !rows.isEmpty && !columns.isEmpty else { return }
         let r = geometry.rows, c = geometry.columns
         let spanRows = r.dilation * (r.kernelSize - 1), spanCols = c.dilation * (c.kernelSize - 1)
-        // Bands of up to 16 rows by up to 1024 columns, narrower if the window is wide.
-        let bandRows = min(16, rows.count), bandCols = min(1024, columns.count)
+        // Bands of up to 16 rows by up to 1024 columns, fewer rows and columns if the window is large.
+        let bandRows = max(1, min(16, rows.count, Self.scratchLimit / (1 + spanCols) - spanRows))
+        let bandCols = min(1024, columns.count)
         guard (bandRows + spanRows) * (1 + spanCols) <= Self.scratchLimit else {
             for i in rows { for j in columns { store(windowSum(input: input, kernel: kernel, geometry: geometry,
                                                                 border: border, i: i, j: j), i, j) } }

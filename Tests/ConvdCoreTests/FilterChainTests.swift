@@ -68,6 +68,10 @@ struct FilterChainTests {
         ("conv(sobel-x; stride=1.5)", "step 1 \"conv(sobel-x; stride=1.5)\": stride must be a whole number from 1 to 65536, got 1.5"),
         ("normalize(unit)", "step 1 \"normalize(unit)\": takes one of minmax, abs, clip"),
         ("conv(1e400)", "step 1 \"conv(1e400)\": \"1e400\" is not a number"),
+        // Finite as a Double, infinite as a Float: the map would be NaN at every zero-padded edge.
+        ("conv([[1e39, 1], [1, 1]])",
+         "step 1 \"conv([[1e39, 1], [1, 1]])\": kernel weight 1e+39 is beyond the range of a 32-bit float (±3.4e38)"),
+        ("conv1x1(1, -4e38, 1)", "step 1 \"conv1x1(1, -4e38, 1)\": weight -4e+38 is beyond the range of a 32-bit float (±3.4e38)"),
     ])
     func errors(text: String, message: String) {
         #expect(parseError(text) == message)

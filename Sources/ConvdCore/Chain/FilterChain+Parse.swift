@@ -62,7 +62,7 @@ extension FilterChain {
             guard raw.arguments.count <= 1 else { throw ChainSyntaxError(message: "takes one slope, e.g. leaky_relu(0.1)") }
             var slope = 0.01
             if let argument = raw.arguments.first { slope = try number(argument, what: "slope") }
-            return .activation(.leakyRelu(Float(slope)))
+            return .activation(.leakyRelu(try float(slope, what: "slope")))
         case "conv":
             guard !raw.arguments.isEmpty else {
                 throw ChainSyntaxError(message: "needs at least one kernel, e.g. conv(sobel-x)")
@@ -85,7 +85,9 @@ extension FilterChain {
             guard !raw.arguments.isEmpty else {
                 throw ChainSyntaxError(message: "needs one weight per input channel, e.g. conv1x1(-1, 2, 3)")
             }
-            return .conv1x1(try raw.arguments.map { v throws(ChainSyntaxError) in Float(try number(v, what: "weight")) })
+            return .conv1x1(try raw.arguments.map { v throws(ChainSyntaxError) in
+                try float(try number(v, what: "weight"), what: "weight")
+            })
         case "normalize":
             try expectOptions(raw, allowed: [])
             guard raw.arguments.count == 1, case .name(let mode) = raw.arguments[0],
@@ -168,7 +170,9 @@ extension FilterChain {
                 guard case .list(let row) = value else {
                     throw ChainSyntaxError(message: "a matrix kernel is a list of rows, e.g. [[1,0],[0,1]]")
                 }
-                out.append(try row.map { v throws(ChainSyntaxError) in Float(try number(v, what: "kernel weight")) })
+                out.append(try row.map { v throws(ChainSyntaxError) in
+                    try float(try number(v, what: "kernel weight"), what: "kernel weight")
+                })
             }
             guard let width = out.first?.count, width > 0, out.allSatisfy({ $0.count == width }) else {
                 throw ChainSyntaxError(message: "matrix rows differ in length or are empty")
@@ -211,6 +215,15 @@ extension FilterChain {
     private static func number(_ value: ChainValue, what: String) throws(ChainSyntaxError) -> Double {
         guard case .number(let v) = value else { throw ChainSyntaxError(message: "\(what) must be a number") }
         return v
+    }
+
+    /// `value` as a Float; one beyond Float's range (a finite Double such as 1e39) would become
+    /// infinite and turn whole maps into NaN.
+    private static func float(_ value: Double, what: String) throws(ChainSyntaxError) -> Float {
+        guard Float(value).isFinite else {
+            throw ChainSyntaxError(message: "\(what) \(format(value)) is beyond the range of a 32-bit float (±3.4e38)")
+        }
+        return Float(value)
     }
 
     private static func positiveInteger(_ value: ChainValue, what: String, max: Int) throws(ChainSyntaxError) -> Int {
