@@ -7,7 +7,7 @@ import Darwin
 
 /// An element-wise non-linearity.
 public enum Activation: Sendable, Equatable {
-    /// `max(0, x)`.
+    /// `max(0, x)`; NaN stays NaN (as in PyTorch), -0 stays -0.
     case relu
     /// `x` for x > 0, `a·x` otherwise.
     case leakyRelu(Float)
@@ -22,7 +22,7 @@ public enum Activation: Sendable, Equatable {
     @inline(__always)
     public func callAsFunction(_ x: Float) -> Float {
         switch self {
-        case .relu: return x > 0 ? x : 0
+        case .relu: return x < 0 ? 0 : x
         case .leakyRelu(let a): return x > 0 ? x : a * x
         case .sigmoid: return 1 / (1 + expf(-x))
         case .tanh: return tanhf(x)
@@ -33,7 +33,17 @@ public enum Activation: Sendable, Equatable {
     /// Applies the function to every sample.
     public func apply(_ input: Tensor) -> Tensor {
         var out = input
-        for i in out.scalars.indices { out.scalars[i] = self(out.scalars[i]) }
+        out.scalars.withUnsafeMutableBufferPointer { apply(inPlace: $0) }
         return out
+    }
+
+    /// Applies the function to every value of `values`, in place: the one loop that chains and
+    /// network layers (ConvdNet's ActivationLayer) both run. ReLU takes the vector loop.
+    public func apply(inPlace values: UnsafeMutableBufferPointer<Float>) {
+        guard let base = values.baseAddress else { return }
+        switch self {
+        case .relu: VectorOps.relu(base, base, count: values.count)
+        default: for i in values.indices { values[i] = self(values[i]) }
+        }
     }
 }

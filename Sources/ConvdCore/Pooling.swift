@@ -42,36 +42,87 @@ public struct Pooling: Sendable, Equatable {
     }
 
     /// Pools every channel of `input`.
-    public func apply(_ input: Tensor) -> Tensor {
+    public func apply(_ input: Tensor, threads: Int = 1) -> Tensor {
         let g = geometry(height: input.height, width: input.width)
-        let rows = g.rows, cols = g.columns
-        var out = [Float](repeating: 0, count: input.channels * g.outputHeight * g.outputWidth)
-        var index = 0
+        var out = Tensor.uninitialized(TensorShape(channels: input.channels, height: g.outputHeight, width: g.outputWidth))
         input.scalars.withUnsafeBufferPointer { x in
-            for c in 0..<input.channels {
-                let plane = x.baseAddress! + c * input.planeSize
-                for i in 0..<rows.outputSize {
-                    for j in 0..<cols.outputSize {
-                        var best = -Float.infinity, total: Float = 0, n = 0
-                        for a in 0..<window {
-                            let y = rows.inputIndex(output: i, tap: a)
-                            guard y >= 0 && y < input.height else { continue }
-                            for b in 0..<window {
-                                let xIndex = cols.inputIndex(output: j, tap: b)
-                                guard xIndex >= 0 && xIndex < input.width else { continue }
-                                let v = plane[y * input.width + xIndex]
-                                best = Swift.max(best, v)
-                                total += v
-                                n += 1
-                            }
+            out.scalars.withUnsafeMutableBufferPointer { y in
+                pool(maps: x.baseAddress!, count: input.channels, height: input.height, width: input.width,
+                     into: y.baseAddress!, threads: threads)
+            }
+        }
+        return out
+    }
+
+    /// Pools `count` maps of `height×width` stored one after another into `output` (each map's
+    /// `outputHeight×outputWidth` results, in the same order): the one pooling loop behind
+    /// chains and ConvdNet's PoolLayer, which passes its C·N maps. Windows wholly inside the
+    /// map take the plain loop (2×2 max unrolled); edge windows skip padded positions.
+    /// Max starts from the window's first sample, so a NaN there stays.
+    public func pool(maps input: UnsafePointer<Float>, count: Int, height: Int, width: Int,
+                     into output: UnsafeMutablePointer<Float>, threads: Int) {
+        let g = geometry(height: height, width: width)
+        let rows = g.rows, cols = g.columns, oh = g.outputHeight, ow = g.outputWidth
+        let innerRows = rows.interior, innerCols = cols.interior
+        let window = window, isMax = kind == .max, scale = 1 / Float(window * window)
+        let x = SharedReadPointer(input), y = SharedPointer(output)
+        parallelFor(count, threads: threads) { range in
+            for m in range {
+                let plane = x.pointer + m * height * width, out = y.pointer + m * oh * ow
+                for i in 0..<oh {
+                    let line = out + i * ow
+                    guard innerRows.contains(i) && !innerCols.isEmpty else {
+                        for j in 0..<ow { line[j] = edgeWindow(plane, height, width, rows, cols, i, j) }
+                        continue
+                    }
+                    for j in 0..<innerCols.lowerBound { line[j] = edgeWindow(plane, height, width, rows, cols, i, j) }
+                    for j in innerCols.upperBound..<ow { line[j] = edgeWindow(plane, height, width, rows, cols, i, j) }
+                    // The interior: the window's top-left sample moves by `stride` along the row.
+                    let top = plane + rows.inputIndex(output: i, tap: 0) * width
+                    let step = cols.stride, shift = cols.padBefore
+                    if isMax && window == 2 {
+                        for j in innerCols {
+                            let p = top + (j * step - shift)
+                            line[j] = Swift.max(Swift.max(p[0], p[1]), Swift.max(p[width], p[width + 1]))
                         }
-                        out[index] = kind == .max ? best : total / Float(Swift.max(n, 1))
-                        index += 1
+                    } else if isMax {
+                        for j in innerCols {
+                            let p = top + (j * step - shift)
+                            var best = p[0]
+                            for a in 0..<window { for b in 0..<window { best = Swift.max(best, p[a * width + b]) } }
+                            line[j] = best
+                        }
+                    } else {
+                        for j in innerCols {
+                            let p = top + (j * step - shift)
+                            var sum: Float = 0
+                            for a in 0..<window { for b in 0..<window { sum += p[a * width + b] } }
+                            line[j] = sum * scale
+                        }
                     }
                 }
             }
         }
-        return Tensor(channels: input.channels, height: g.outputHeight, width: g.outputWidth, scalars: out)
+    }
+
+    /// A window that reaches into the padding: only the samples inside count (average divides
+    /// by their number; a window wholly in the padding gives -inf for max, 0 for average).
+    private func edgeWindow(_ plane: UnsafePointer<Float>, _ height: Int, _ width: Int, _ rows: AxisWindow,
+                            _ cols: AxisWindow, _ i: Int, _ j: Int) -> Float {
+        var best: Float? = nil, total: Float = 0, n = 0
+        for a in 0..<window {
+            let y = rows.inputIndex(output: i, tap: a)
+            guard y >= 0 && y < height else { continue }
+            for b in 0..<window {
+                let x = cols.inputIndex(output: j, tap: b)
+                guard x >= 0 && x < width else { continue }
+                let v = plane[y * width + x]
+                best = best.map { Swift.max($0, v) } ?? v
+                total += v
+                n += 1
+            }
+        }
+        return kind == .max ? best ?? -.infinity : total / Float(Swift.max(n, 1))
     }
 
     /// Global pooling: each channel reduced to one value, C×1×1.

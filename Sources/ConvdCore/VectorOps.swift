@@ -3,7 +3,7 @@
 
 /// Branch-free element-wise helpers over raw buffers.
 public enum VectorOps {
-    /// `y[i] = max(x[i], 0)` (x and y may be the same buffer).
+    /// `y[i] = x[i] < 0 ? 0 : x[i]` (x and y may be the same buffer).
     public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 16 <= count {
@@ -12,7 +12,7 @@ public enum VectorOps {
             i += 16
         }
         while i < count {
-            y[i] = max(x[i], 0)
+            y[i] = x[i] < 0 ? 0 : x[i]  // as the vector lanes: NaN and -0 pass through
             i += 1
         }
     }

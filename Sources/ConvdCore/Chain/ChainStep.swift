@@ -66,7 +66,7 @@ public enum ChainStep: Sendable, Equatable {
         case .convolution(let conv): return conv.apply(input, threads: threads)
         case .magnitude: return ChannelOps.magnitude(input)
         case .activation(let f): return f.apply(input)
-        case .pool(let pooling): return pooling.apply(input)
+        case .pool(let pooling): return pooling.apply(input, threads: threads)
         case .globalPool(let kind): return Pooling.global(kind, input)
         case .conv1x1(let weights): return ChannelOps.conv1x1(input, weights: weights)
         case .normalize(let n): return n.apply(input)

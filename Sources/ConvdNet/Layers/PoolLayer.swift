@@ -1,7 +1,8 @@
 // PoolLayer: max or average pooling over size×size windows with a stride, no padding
 // (conv-semantics.md §3, §6), on each of the C·N maps.
 //
-// Shapes: input C×N×H×W, output C×N×OH×OW with OH = ⌊(H − size)/stride⌋ + 1.
+// Shapes: input C×N×H×W, output C×N×OH×OW with OH = ⌊(H − size)/stride⌋ + 1. The forward
+// pass is ConvdCore's `Pooling.pool` over the C·N maps, as chains use it.
 // Cached for backward: for max, the input and output (backward finds each window's first
 // arg-max, where the gradient goes alone); for average nothing (the gradient is spread
 // equally over the window).
@@ -16,6 +17,8 @@ public final class PoolLayer: Layer {
     let size: Int
     let rows: AxisWindow
     let columns: AxisWindow
+    /// The forward pass: ConvdCore's pooling loop over the C·N maps.
+    let pooling: Pooling
     private var cachedInput: [Float] = []
     private var cachedOutput: [Float] = []
     private var cachedBatch = 0
@@ -34,46 +37,20 @@ public final class PoolLayer: Layer {
         rows = AxisWindow(inputSize: input.height, kernelSize: size, stride: stride, padding: .valid)
         columns = AxisWindow(inputSize: input.width, kernelSize: size, stride: stride, padding: .valid)
         outputShape = SampleShape(channels: input.channels, height: rows.outputSize, width: columns.outputSize)
+        pooling = Pooling(kind: kind, window: size, stride: stride, padding: .valid)
     }
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
-        let maps = input.channels * input.batch
-        let oh = outputShape.height, ow = outputShape.width, h = input.height, w = input.width
-        var output = BatchTensor(channels: input.channels, batch: input.batch, height: oh, width: ow)
+        var output = BatchTensor(channels: input.channels, batch: input.batch, height: outputShape.height,
+                                 width: outputShape.width)
         cachedBatch = input.batch
-        let stride = rows.stride, size = size, isMax = kind == .max
-        let scale = 1 / Float(size * size)
-        input.data.withUnsafeBufferPointer { xb in
-            output.data.withUnsafeMutableBufferPointer { yb in
-                do {
-                    let x = SharedReadPointer(xb.baseAddress!), y = SharedPointer(yb.baseAddress!)
-                    parallelFor(maps, threads: context.threads) { range in
-                        for m in range {
-                            let plane = x.pointer + m * h * w
-                            for oy in 0..<oh {
-                                for ox in 0..<ow {
-                                    let corner = oy * stride * w + ox * stride
-                                    let o = (m * oh + oy) * ow + ox
-                                    if isMax && size == 2 {
-                                        let top = max(plane[corner], plane[corner + 1])
-                                        y.pointer[o] = max(top, max(plane[corner + w], plane[corner + w + 1]))
-                                    } else if isMax {
-                                        var best = plane[corner]
-                                        for a in 0..<size { for b in 0..<size { best = max(best, plane[corner + a * w + b]) } }
-                                        y.pointer[o] = best
-                                    } else {
-                                        var sum: Float = 0
-                                        for a in 0..<size { for b in 0..<size { sum += plane[corner + a * w + b] } }
-                                        y.pointer[o] = sum * scale
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        input.data.withUnsafeBufferPointer { x in
+            output.data.withUnsafeMutableBufferPointer { y in
+                pooling.pool(maps: x.baseAddress!, count: input.channels * input.batch, height: input.height,
+                             width: input.width, into: y.baseAddress!, threads: context.threads)
             }
         }
-        if isMax {
+        if kind == .max {
             cachedInput = input.data
             cachedOutput = output.data
         }

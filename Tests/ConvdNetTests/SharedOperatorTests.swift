@@ -1,0 +1,80 @@
+// One implementation per operation: network layers run ConvdCore's activation and pooling
+// loops, so a layer's forward pass equals the chain operator on every map, and pooling equals
+// its definition (conv-semantics.md §3) on random maps with edges, strides and padding.
+@testable import ConvdNet
+import ConvdCore
+import ConvdTestSupport
+import Testing
+
+@Suite("layers share ConvdCore's operators")
+struct SharedOperatorTests {
+    @Test("pooling equals its definition for every window, stride, padding and thread count")
+    func poolingDefinition() {
+        var generator = SeededGenerator(seed: 21)
+        for kind in PoolKind.allCases {
+            for window in 1...4 {
+                for stride in 1...3 {
+                    for padding in [Padding.valid, .same, .explicit(1), .explicit(5)] {
+                        let input = randomTensor(channels: 3, height: Int.random(in: 1...13, using: &generator),
+                                                 width: Int.random(in: 1...17, using: &generator), using: &generator)
+                        let pooling = Pooling(kind: kind, window: window, stride: stride, padding: padding)
+                        let g = pooling.geometry(height: input.height, width: input.width)
+                        guard g.outputHeight > 0 && g.outputWidth > 0 else { continue }
+                        var expected: [Float] = []
+                        for c in 0..<3 {
+                            for i in 0..<g.outputHeight {
+                                for j in 0..<g.outputWidth {
+                                    var inside: [Float] = []
+                                    for a in 0..<window {
+                                        for b in 0..<window {
+                                            let y = g.rows.inputIndex(output: i, tap: a), x = g.columns.inputIndex(output: j, tap: b)
+                                            if y >= 0 && y < input.height && x >= 0 && x < input.width { inside.append(input[c, y, x]) }
+                                        }
+                                    }
+                                    if kind == .max {
+                                        expected.append(inside.max() ?? -.infinity)
+                                    } else {
+                                        expected.append(inside.isEmpty ? 0 : inside.reduce(0, +) / Float(inside.count))
+                                    }
+                                }
+                            }
+                        }
+                        for threads in [1, 2] {
+                            let got = pooling.apply(input, threads: threads).scalars
+                            #expect(maxAbsDifference(got, expected) <= 1e-6, "\(kind) \(window) s\(stride) \(padding)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("PoolLayer and ActivationLayer forward equal the chain operators map by map")
+    func layersEqualOperators() {
+        var generator = SeededGenerator(seed: 22)
+        let shape = SampleShape(channels: 2, height: 9, width: 11)
+        let batch = 3
+        let data = (0..<(2 * batch * 9 * 11)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let input = BatchTensor(channels: 2, batch: batch, height: 9, width: 11, data: data)
+        // C×N×H×W: map m = c·N + n is a 9×11 plane; as a Tensor, the C·N maps are its channels.
+        let maps = Tensor(channels: 2 * batch, height: 9, width: 11, scalars: data)
+        var context = LayerContext(training: false, threads: 2)
+        for (spec, pooling) in [(LayerSpec.maxpool(size: 2, stride: 2), Pooling(kind: .max, window: 2)),
+                                (.avgpool(size: 3, stride: 2), Pooling(kind: .average, window: 3, stride: 2))] {
+            let layer = PoolLayer(spec: spec, input: shape)
+            #expect(layer.forward(input, context: &context).data == pooling.apply(maps).scalars)
+        }
+        for (spec, function) in [(LayerSpec.relu, Activation.relu), (.leakyRelu(slope: 0.1), .leakyRelu(0.1)),
+                                 (.sigmoid, .sigmoid), (.tanh, .tanh)] {
+            let layer = ActivationLayer(spec: spec, input: shape)
+            #expect(layer.forward(input, context: &context).data == function.apply(maps).scalars)
+        }
+        // ReLU lets NaN through (as PyTorch does) and keeps -0, in the vector lanes and the tail alike.
+        let special: [Float] = [.nan, -0.0, -1, 2] + [Float](repeating: -3, count: 16) + [.nan, -0.0, -1, 2]
+        let out = Activation.relu.apply(Tensor(channels: 1, height: 1, width: special.count, scalars: special)).scalars
+        for k in [0, 20] {
+            #expect(out[k].isNaN && out[k + 1] == 0 && out[k + 1].sign == .minus && out[k + 2] == 0 && out[k + 3] == 2)
+        }
+        #expect(out[4..<20].allSatisfy { $0 == 0 })
+    }
+}
