@@ -22,21 +22,11 @@ public func correlate2DIm2col(input: UnsafePointer<Float>, channels: Int, weight
         let n = count * outW
         unfolded.withUnsafeMutableBufferPointer { u in
             for c in 0..<channels {
-                let plane = input + c * planeIn
                 for a in 0..<rows.kernelSize {
                     for b in 0..<cols.kernelSize {
-                        let row = u.baseAddress! + ((c * rows.kernelSize + a) * cols.kernelSize + b) * n
-                        for i in 0..<count {
-                            let y = border.resolve(rows.inputIndex(output: band + i, tap: a), size: rows.inputSize)
-                            for j in 0..<outW {
-                                guard let y, let x = border.resolve(cols.inputIndex(output: j, tap: b),
-                                                                    size: cols.inputSize) else {
-                                    row[i * outW + j] = 0
-                                    continue
-                                }
-                                row[i * outW + j] = plane[y * cols.inputSize + x]
-                            }
-                        }
+                        unfoldTap(plane: input + c * planeIn, geometry: geometry, border: border, tapRow: a,
+                                  tapColumn: b, outputRows: band..<(band + count),
+                                  into: u.baseAddress! + ((c * rows.kernelSize + a) * cols.kernelSize + b) * n)
                     }
                 }
             }

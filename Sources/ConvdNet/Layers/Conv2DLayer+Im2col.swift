@@ -1,5 +1,5 @@
-// Conv2DLayer+Im2col: unfolding a C×N×H×W batch into (C·kH·kW)×(N·OH·OW) columns and folding
-// column gradients back, with zero padding. A 1×1, stride-1, unpadded layer needs neither:
+// Conv2DLayer+Im2col: unfolding a C×N×H×W batch into (C·kH·kW)×(N·OH·OW) columns (ConvdCore's
+// unfoldTap, as the chains' im2col path) and folding column gradients back, with zero padding. A 1×1, stride-1, unpadded layer needs neither:
 // its columns are the input itself.
 import ConvdCore
 
@@ -24,32 +24,17 @@ extension Conv2DLayer {
             cols = [Float](repeating: 0, count: patchSize * columnsCount)
         }
         let (rows, columns, size) = (rows, columns, size)
+        let geometry = WindowGeometry(rows: rows, columns: columns)
         input.data.withUnsafeBufferPointer { xBuffer in
             cols.withUnsafeMutableBufferPointer { colsBuffer in
                 let x = SharedReadPointer(xBuffer.baseAddress!), out = SharedPointer(colsBuffer.baseAddress!)
                 parallelFor(patchSize, threads: threads) { range in
                     for r in range {
                         let c = r / (size * size), a = (r / size) % size, b = r % size
-                        let (lo, hi) = validOutputs(columns, tap: b)
                         for sample in 0..<n {
-                            let plane = x.pointer + (c * n + sample) * height * width
-                            let dstBase = out.pointer + r * columnsCount + sample * oh * ow
-                            for oy in 0..<oh {
-                                let iy = rows.inputIndex(output: oy, tap: a)
-                                let dst = dstBase + oy * ow
-                                guard iy >= 0 && iy < height && hi > lo else {
-                                    dst.update(repeating: 0, count: ow)
-                                    continue
-                                }
-                                let src = plane + iy * width
-                                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                                if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
-                                if columns.stride == 1 {
-                                    (dst + lo).update(from: src + columns.inputIndex(output: lo, tap: b), count: hi - lo)
-                                } else {
-                                    for ox in lo..<hi { dst[ox] = src[columns.inputIndex(output: ox, tap: b)] }
-                                }
-                            }
+                            unfoldTap(plane: x.pointer + (c * n + sample) * height * width, geometry: geometry,
+                                      border: .zero, tapRow: a, tapColumn: b, outputRows: 0..<oh,
+                                      into: out.pointer + r * columnsCount + sample * oh * ow)
                         }
                     }
                 }
@@ -78,7 +63,7 @@ extension Conv2DLayer {
                         for a in 0..<size {
                             for b in 0..<size {
                                 let r = (c * size + a) * size + b
-                                let (lo, hi) = validOutputs(columns, tap: b)
+                                let inside = columns.insideOutputs(tap: b)
                                 for sample in 0..<n {
                                     let plane = dx.pointer + (c * n + sample) * height * width
                                     let srcBase = source.pointer + r * columnsCount + sample * oh * ow
@@ -88,9 +73,9 @@ extension Conv2DLayer {
                                         let dst = plane + iy * width, src = srcBase + oy * ow
                                         if columns.stride == 1 {
                                             let shift = columns.inputIndex(output: 0, tap: b)
-                                            for ox in lo..<hi { dst[ox + shift] += src[ox] }
+                                            for ox in inside { dst[ox + shift] += src[ox] }
                                         } else {
-                                            for ox in lo..<hi { dst[columns.inputIndex(output: ox, tap: b)] += src[ox] }
+                                            for ox in inside { dst[columns.inputIndex(output: ox, tap: b)] += src[ox] }
                                         }
                                     }
                                 }
@@ -102,13 +87,4 @@ extension Conv2DLayer {
         }
         return gradient
     }
-}
-
-/// The outputs `lo..<hi` whose tap `tap` reads inside the input along one axis.
-@inline(__always)
-func validOutputs(_ axis: AxisWindow, tap: Int) -> (Int, Int) {
-    var lo = 0, hi = axis.outputSize
-    while lo < hi && axis.inputIndex(output: lo, tap: tap) < 0 { lo += 1 }
-    while hi > lo && axis.inputIndex(output: hi - 1, tap: tap) >= axis.inputSize { hi -= 1 }
-    return (lo, hi)
 }
