@@ -29,6 +29,8 @@ public final class Network {
     public let layers: [Layer]
     /// The specs the network was built from (without implicit flattens).
     public let specs: [LayerSpec]
+    /// Copies that `infer` runs on other threads (Network+Inference.swift); empty until then.
+    var inferenceReplicas: [Network] = []
 
     /// Builds the network, drawing initial weights from `seed`, once its plan (checks, shapes
     /// and sizes within NetworkLimits) has passed.
@@ -91,11 +93,10 @@ public final class Network {
     /// Class probabilities for C×H×W images (already in the input shape), one row per image.
     public func predict(_ images: [Tensor], threads: Int = 1, batchSize: Int = 256) -> [[Float]] {
         var results: [[Float]] = []
-        var context = LayerContext(training: false, threads: threads)
         var start = 0
         while start < images.count {
             let chunk = Array(images[start..<min(start + batchSize, images.count)])
-            let p = SoftmaxCrossEntropy.probabilities(forward(BatchTensor(stacking: chunk), context: &context))
+            let p = SoftmaxCrossEntropy.probabilities(infer(BatchTensor(stacking: chunk), threads: threads))
             for s in 0..<chunk.count { results.append((0..<p.channels).map { p.data[$0 * chunk.count + s] }) }
             start += batchSize
         }

@@ -146,13 +146,12 @@ public struct Trainer {
         setGEMMThreads(1)
         var predicted: [Int] = []
         var lossSum: Float = 0
-        var context = LayerContext(training: false, threads: threads)
         var random = SplitMix64(seed: 0)
         var start = 0
         while start < data.count {
             let indices = Array(start..<min(start + batchSize, data.count))
-            let logits = network.forward(batch(data, indices, input: input, augmentation: .none, random: &random),
-                                         context: &context)
+            let logits = network.infer(batch(data, indices, input: input, augmentation: .none, random: &random),
+                                       threads: threads)
             let labels = indices.map { data.labels[$0] }
             lossSum += SoftmaxCrossEntropy.loss(logits: logits, labels: labels).loss * Float(indices.count)
             let n = indices.count
