@@ -52,9 +52,9 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
     }
 }
 
-/// Samples the separable passes' band buffer may hold (512 KiB per thread; with the edge
-/// buffer, 1 MiB per thread, inside JobMemory's overhead).
-private let separableScratchLimit = 1 << 17
+/// Samples each of the direct path's two band buffers (the separable passes' and the edge
+/// gatherer's) may hold: 512 KiB, so 1 MiB per thread, inside JobMemory's overhead.
+private let bandScratchLimit = 1 << 17
 
 /// The interior as a 1×kW pass into a band buffer and a kH×1 pass from it into `target`, band
 /// by band. Returns false, having done nothing, when a band of 8 rows with its window would not
@@ -66,8 +66,8 @@ private func separablePasses(source: UnsafePointer<Float>, target: UnsafeMutable
     let span = r.dilation * (r.kernelSize - 1)
     // Each band's row pass also computes the `span` rows the next band needs again: below 8
     // rows per band (a very tall kernel on a wide image) that costs more than it saves.
-    guard (8 + span) * columns <= separableScratchLimit else { return false }
-    let band = min(32, separableScratchLimit / columns - span)
+    guard (8 + span) * columns <= bandScratchLimit else { return false }
+    let band = min(32, bandScratchLimit / columns - span)
     var scratch = [Float](unsafeUninitializedCapacity: (band + span) * columns) { _, count in
         count = (band + span) * columns
     }
@@ -100,36 +100,23 @@ private struct EdgeGatherer {
     let border: BorderMode
     let output: UnsafeMutablePointer<Float>
     let accumulate: Bool
-    /// The padded buffer, at most `scratchLimit` samples, reused band after band.
+    /// The padded buffer, at most `bandScratchLimit` samples, reused band after band; a window
+    /// too large for a band falls back to summing tap by tap.
     var scratch: [Float] = []
-
-    /// Samples the buffer may hold (512 KiB); a window too large for a band falls back to
-    /// summing tap by tap.
-    static let scratchLimit = 1 << 17
-
-    init(input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, geometry: WindowGeometry,
-         border: BorderMode, output: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        self.input = input
-        self.kernel = kernel
-        self.geometry = geometry
-        self.border = border
-        self.output = output
-        self.accumulate = accumulate
-    }
 
     mutating func run(rows: Range<Int>, columns: Range<Int>) {
         guard !rows.isEmpty && !columns.isEmpty else { return }
         let r = geometry.rows, c = geometry.columns
         let spanRows = r.dilation * (r.kernelSize - 1), spanCols = c.dilation * (c.kernelSize - 1)
         // Bands of up to 16 rows by up to 1024 columns, fewer rows and columns if the window is large.
-        let bandRows = max(1, min(16, rows.count, Self.scratchLimit / (1 + spanCols) - spanRows))
+        let bandRows = max(1, min(16, rows.count, bandScratchLimit / (1 + spanCols) - spanRows))
         let bandCols = min(1024, columns.count)
-        guard (bandRows + spanRows) * (1 + spanCols) <= Self.scratchLimit else {
+        guard (bandRows + spanRows) * (1 + spanCols) <= bandScratchLimit else {
             for i in rows { for j in columns { store(windowSum(input: input, kernel: kernel, geometry: geometry,
                                                                 border: border, i: i, j: j), i, j) } }
             return
         }
-        let widest = max(1, min(bandCols, Self.scratchLimit / (bandRows + spanRows) - spanCols))
+        let widest = max(1, min(bandCols, bandScratchLimit / (bandRows + spanRows) - spanCols))
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: bandRows) {
             let i1 = min(i0 + bandRows, rows.upperBound)
             for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: widest) {

@@ -30,12 +30,12 @@ public func unfoldTap(plane: UnsafePointer<Float>, geometry: WindowGeometry, bor
             continue
         }
         let src = plane + iy * width
-        for ox in 0..<inside.lowerBound {
-            dst[ox] = border.resolve(cols.inputIndex(output: ox, tap: b), size: width).map { src[$0] } ?? 0
+        // The columns that read padding, left and right of the inside ones.
+        func padding(_ columns: Range<Int>) {
+            for ox in columns { dst[ox] = border.resolve(cols.inputIndex(output: ox, tap: b), size: width).map { src[$0] } ?? 0 }
         }
-        for ox in inside.upperBound..<ow {
-            dst[ox] = border.resolve(cols.inputIndex(output: ox, tap: b), size: width).map { src[$0] } ?? 0
-        }
+        padding(0..<inside.lowerBound)
+        padding(inside.upperBound..<ow)
         guard !inside.isEmpty else { continue }
         if cols.stride == 1 {
             (dst + inside.lowerBound).update(from: src + cols.inputIndex(output: inside.lowerBound, tap: b),
