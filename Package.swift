@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "ConvdNet",
-            dependencies: ["ConvdCore"]
+            dependencies: ["ConvdCore", "CConvKernels"]
         ),
         // One image through decode → chain → model → outputs, with every limit checked before
         // the buffer it guards: used by `convd filter`, `convd classify` and the daemon.

@@ -1,4 +1,6 @@
-// Network+Inference: a forward pass for inference that uses threads where they pay. A batch
+// Network+Inference: a forward pass for inference that uses threads where they pay. Networks
+// that the inference plan covers (Inference/InferencePlan.swift) run through it, image by
+// image, one run of images per thread. Otherwise, and for one image of a large network: a batch
 // with at least two images per thread is cut into one run of images per thread, each run on
 // its own copy of the network (layers keep per-batch scratch, so two runs cannot share one),
 // each copy single-threaded. Anything smaller runs on this network, threaded inside the layers
@@ -12,6 +14,25 @@ extension Network {
 
     /// Logits K×N for `input` in inference mode, on up to `threads` threads.
     public func infer(_ input: BatchTensor, threads: Int) -> BatchTensor {
+        // One image of a large network keeps the layer path, threaded inside the layers.
+        let splitsImage = input.batch < 2 && threads > 1 && sampleWork >= Self.threadedSampleWork
+        if !splitsImage, let plan = currentPlan() {
+            return plan.infer(input, threads: threads, workspaces: &planWorkspaces)
+        }
+        return inferByLayers(input, threads: threads)
+    }
+
+    /// The inference plan for the current weights, built again after any weight changed.
+    func currentPlan() -> InferencePlan? {
+        let version = weightsVersion
+        if let cached = inferencePlan, cached.version == version { return cached.plan }
+        let plan = InferencePlan(network: self)
+        inferencePlan = (plan, version)
+        return plan
+    }
+
+    /// Logits through the layers' own forward passes (what training runs).
+    func inferByLayers(_ input: BatchTensor, threads: Int) -> BatchTensor {
         let runs = min(threads, input.batch / 2)
         guard runs > 1 else {
             var context = LayerContext(training: false, threads: sampleWork >= Self.threadedSampleWork ? threads : 1)

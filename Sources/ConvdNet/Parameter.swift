@@ -8,7 +8,9 @@ public final class Parameter {
     /// Its shape, outermost first (conv weights: K×C×kH×kW).
     public let shape: [Int]
     /// Current values.
-    public var value: [Float]
+    public var value: [Float] { didSet { version &+= 1 } }
+    /// Changes with every write to `value`, so a packed copy (the inference plan) knows it is stale.
+    public private(set) var version = 0
     /// ∂L/∂value for the current batch.
     public var gradient: [Float]
     /// Whether weight decay applies (weights yes, biases and normalisation no).
@@ -35,7 +37,9 @@ public final class Buffer {
     /// The name in model files.
     public let name: String
     /// Current values.
-    public var value: [Float]
+    public var value: [Float] { didSet { version &+= 1 } }
+    /// Changes with every write to `value`.
+    public private(set) var version = 0
 
     /// A buffer with the given values.
     public init(name: String, value: [Float]) {

@@ -1,4 +1,4 @@
-// Network.infer: the batch split over threads (one network copy per run) gives the
+// Network.infer and its layer path: the batch split over threads (one network copy per run) gives the
 // single-threaded forward pass's logits for every batch size and thread count, keeps its
 // copies, and follows the weights when they change.
 @testable import ConvdNet
@@ -26,9 +26,10 @@ struct InferenceThreadsTests {
                 var context = LayerContext(training: false, threads: 1)
                 let expected = network.forward(input, context: &context)
                 for threads in [1, 2, 3] {
-                    let got = network.infer(input, threads: threads)
-                    #expect(got.channels == expected.channels && got.batch == batch)
-                    #expect(maxAbsDifference(got.data, expected.data) <= 1e-5, "batch \(batch), \(threads) threads")
+                    for got in [network.infer(input, threads: threads), network.inferByLayers(input, threads: threads)] {
+                        #expect(got.channels == expected.channels && got.batch == batch)
+                        #expect(maxAbsDifference(got.data, expected.data) <= 1e-5, "batch \(batch), \(threads) threads")
+                    }
                 }
             }
             // Two runs need one copy, three runs two; they are kept, not rebuilt.
@@ -42,10 +43,12 @@ struct InferenceThreadsTests {
         let input = BatchTensor(channels: 1, batch: 8, height: 28, width: 28,
                                 data: (0..<(8 * 784)).map { Float($0 % 29) / 29 })
         _ = network.infer(input, threads: 2)
+        _ = network.inferByLayers(input, threads: 2)
         for parameter in network.parameters { parameter.value = parameter.value.map { $0 * 0.5 } }
         var context = LayerContext(training: false, threads: 1)
         let expected = network.forward(input, context: &context)
         #expect(maxAbsDifference(network.infer(input, threads: 2).data, expected.data) <= 1e-5)
+        #expect(maxAbsDifference(network.inferByLayers(input, threads: 2).data, expected.data) <= 1e-5)
     }
 
     @Test("samples and joiningSamples cut and rejoin a C×N×H×W batch exactly")

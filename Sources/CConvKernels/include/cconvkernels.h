@@ -2,7 +2,8 @@
 // extensions and compiled three times (AVX-512, AVX2+FMA, baseline SSE2); the widest one the
 // CPU supports is chosen at run time. Padding, threading and every other decision stay in Swift.
 // Also the pixel-wise channel reductions (channels.c) and the huge-page advice for large
-// output buffers (memory.c).
+// output buffers (memory.c), and the blocked-channel convolution of ConvdNet's inference
+// plan (blocked.c).
 #ifndef CCONVKERNELS_H
 #define CCONVKERNELS_H
 
@@ -25,6 +26,46 @@ void convd_channel_magnitude(const float *src, ptrdiff_t plane, int channels, fl
 /// Advises the kernel to back the whole 2 MiB pages inside [start, start + bytes) with huge
 /// pages; call it before the first write. Does nothing for buffers under 4 MiB or off Linux.
 void convd_prefer_huge_pages(void *start, size_t bytes);
+
+/// One convolution layer of ConvdNet's inference plan (blocked.c), on output maps stored as
+/// blocks of 16 channels. Output (block ob, row y, column x, lane l) is written at
+///   output[ob*out_block_stride + y*out_row_stride + x*16 + l]
+///     = relu?(bias[ob*16 + l] + sum_{c, a, b} in(c, y*stride + a*dilation, x*stride + b*dilation)
+///                                           * weights[((ob*channels + c)*kernel_h + a)*kernel_w + b)*16 + l])
+/// for rows row_begin <= y < row_end, where in(c, r, q) is
+///   input[(c / in_block)*in_block_stride + (c % in_block) + r*in_row_stride + q*in_pixel_stride]:
+/// planar maps have in_block 1 and in_pixel_stride 1, blocked maps 16 and 16. `input` is the
+/// top-left corner of the zero-padded input, so every tap read is inside the buffer.
+typedef struct {
+    const float *input;
+    ptrdiff_t in_block_stride, in_row_stride, in_pixel_stride;
+    int in_block, channels;
+    int kernel_h, kernel_w, stride, dilation;
+    const float *weights;
+    const float *bias;
+    float *output;
+    ptrdiff_t out_block_stride, out_row_stride;
+    int out_blocks, out_w, row_begin, row_end;
+    int relu;
+} convd_blocked_conv;
+
+void convd_conv_blocked(const convd_blocked_conv *p);
+
+/// output[u] = relu?(bias[u] + sum_d weights[u*inputs + d] * input[d]) for u < units.
+void convd_dense(const float *weights, const float *bias, const float *input, int units, int inputs, float *output,
+                 int relu);
+
+/// Max or average pooling (size×size windows, a stride, no padding) of `blocks` blocked maps:
+/// output pixel (y, x) of a block from input pixels (y*stride + a, x*stride + b), a, b < size.
+void convd_pool_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, int blocks,
+                        int out_h, int out_w, int size, int stride, int average, float *output,
+                        ptrdiff_t out_block_stride, ptrdiff_t out_row_stride);
+
+/// Planar height×width maps (channel c at planes + c*plane_stride) into blocked layout, and back.
+void convd_pack_blocked(const float *planes, ptrdiff_t plane_stride, int channels, int height, int width,
+                        float *output, ptrdiff_t out_block_stride, ptrdiff_t out_row_stride);
+void convd_unpack_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, int channels,
+                          int height, int width, float *planes, ptrdiff_t plane_stride);
 
 /// The instruction set convd_correlate_rows uses on this CPU: "avx512f", "avx2+fma" or "sse2".
 const char *convd_kernel_isa(void);

@@ -44,6 +44,15 @@ public final class BatchNormLayer: Layer {
         runningVariance = Buffer(name: "layers.\(index).running_var", value: [Float](repeating: 1, count: c))
     }
 
+    /// Inference as y = x·scale + shift per channel: scale = γ/√(σ² + ε), shift = β − μ·scale
+    /// (what the inference plan folds into the layer before).
+    var inferenceAffine: (scale: [Float], shift: [Float]) {
+        let factors = (0..<inputShape.channels).map { c in
+            scale.value[c] / (runningVariance.value[c] + epsilon).squareRoot()
+        }
+        return (factors, (0..<inputShape.channels).map { c in shift.value[c] - runningMean.value[c] * factors[c] })
+    }
+
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let channels = input.channels, m = input.channelStride
         var out = input

@@ -1,0 +1,172 @@
+// InferencePlan+Run: running a plan over a batch, image by image, the batch's images split
+// into one run per thread, each run with its own workspace. Weights are read-only and shared.
+import CConvKernels
+import ConvdCore
+
+/// One thread's buffers for a plan, zero-filled once: steps write only the interiors of their
+/// maps, so the zero borders the next convolution reads stay zero from image to image.
+final class PlanWorkspace: @unchecked Sendable {
+    let buffers: [UnsafeMutablePointer<Float>]
+
+    init(sizes: [Int]) {
+        buffers = sizes.map { count in
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+            return pointer
+        }
+    }
+
+    deinit {
+        for pointer in buffers { pointer.deallocate() }
+    }
+}
+
+extension InferencePlan {
+    /// Logits K×N for `input` (C×N×H×W), on up to `threads` threads; `workspaces` grows to one
+    /// per thread and is kept by the caller for the next batch.
+    func infer(_ input: BatchTensor, threads: Int, workspaces: inout [PlanWorkspace]) -> BatchTensor {
+        precondition(input.channels == self.input.channels && input.height == self.input.height
+            && input.width == self.input.width, "input does not match the plan")
+        let n = input.batch, runs = max(1, min(threads, n))
+        while workspaces.count < runs { workspaces.append(PlanWorkspace(sizes: bufferSizes)) }
+        var output = BatchTensor(channels: outputCount, batch: n, height: 1, width: 1)
+        let spaces = workspaces
+        input.data.withUnsafeBufferPointer { xBuffer in
+            output.data.withUnsafeMutableBufferPointer { yBuffer in
+                guard let xBase = xBuffer.baseAddress, let yBase = yBuffer.baseAddress else { return }
+                let x = SharedReadPointer(xBase), y = SharedPointer(yBase)
+                parallelFor(runs, threads: runs) { range in
+                    for r in range {
+                        for sample in (n * r / runs)..<(n * (r + 1) / runs) {
+                            self.run(x.pointer, batch: n, sample: sample, workspace: spaces[r],
+                                     logits: y.pointer + sample, stride: n)
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Image `sample` of the C×N×H×W batch at `x` through every step; logit k goes to
+    /// `logits[k * stride]`.
+    func run(_ x: UnsafePointer<Float>, batch: Int, sample: Int, workspace: PlanWorkspace,
+             logits: UnsafeMutablePointer<Float>, stride: Int) {
+        let b = workspace.buffers
+        let plane = input.height * input.width, first = x + sample * plane, planeStride = batch * plane
+        switch inputValue {
+        case let .planar(buffer, shape, border):
+            let rowStride = shape.width + 2 * border, padded = (shape.height + 2 * border) * rowStride
+            for c in 0..<shape.channels {
+                for row in 0..<shape.height {
+                    (b[buffer] + c * padded + (row + border) * rowStride + border)
+                        .update(from: first + c * planeStride + row * shape.width, count: shape.width)
+                }
+            }
+        case let .map(buffer, m):
+            convd_pack_blocked(first, planeStride, Int32(m.channels), Int32(m.height), Int32(m.width),
+                               b[buffer] + m.origin, m.blockStride, m.rowStride)
+        case .flat, .vector:
+            preconditionFailure("a plan's input is planar or a map")
+        }
+        for step in steps { execute(step, b) }
+        let out = b[outputBuffer]
+        for k in 0..<outputCount { logits[k * stride] = out[k] }
+    }
+
+    private func execute(_ step: PlanStep, _ b: [UnsafeMutablePointer<Float>]) {
+        switch step {
+        case let .conv(conv):
+            convolve(conv, b)
+        case let .dense(dense):
+            dense.weights.withUnsafeBufferPointer { w in
+                dense.bias.withUnsafeBufferPointer { bias in
+                    convd_dense(w.baseAddress!, bias.baseAddress!, b[dense.input], Int32(dense.units),
+                                Int32(dense.inputs), b[dense.output], dense.relu ? 1 : 0)
+                }
+            }
+        case let .pool(input, m, output, om, size, stride, average):
+            convd_pool_blocked(b[input] + m.origin, m.blockStride, m.rowStride, Int32(m.blocks), Int32(om.height),
+                               Int32(om.width), Int32(size), Int32(stride), average ? 1 : 0, b[output] + om.origin,
+                               om.blockStride, om.rowStride)
+        case let .globalAverage(input, m, output, om):
+            let scale = 1 / Float(m.height * m.width)
+            for block in 0..<m.blocks {
+                var sums = [Float](repeating: 0, count: 16)
+                for row in 0..<m.height {
+                    let line = b[input] + m.origin + block * m.blockStride + row * m.rowStride
+                    for i in 0..<(m.width * 16) { sums[i % 16] += line[i] }
+                }
+                let out = b[output] + om.origin + block * om.blockStride
+                for lane in 0..<16 { out[lane] = sums[lane] * scale }
+            }
+        case let .activation(function, buffer, region):
+            forEachRow(region, b[buffer]) { row, _ in function.apply(inPlace: row) }
+        case let .affine(scale, shift, buffer, region):
+            forEachRow(region, b[buffer]) { row, first in
+                // Maps: row i is lane i % 16 of its block; vectors: one row, index i.
+                let lanes: Int
+                if case .map = region { lanes = 16 } else { lanes = row.count }
+                for i in row.indices { row[i] = row[i] * scale[first + i % lanes] + shift[first + i % lanes] }
+            }
+        }
+    }
+
+    /// `body` on each contiguous run of an element-wise region: a map's interior rows (with the
+    /// offset of their block's first lane position) or the whole vector (offset 0).
+    private func forEachRow(_ region: PlanRegion, _ base: UnsafeMutablePointer<Float>,
+                            _ body: (UnsafeMutableBufferPointer<Float>, Int) -> Void) {
+        switch region {
+        case let .map(m):
+            for block in 0..<m.blocks {
+                for row in 0..<m.height {
+                    body(UnsafeMutableBufferPointer(start: base + m.origin + block * m.blockStride + row * m.rowStride,
+                                                    count: m.width * 16), block * 16)
+                }
+            }
+        case let .vector(count):
+            body(UnsafeMutableBufferPointer(start: base, count: count), 0)
+        }
+    }
+
+    private func convolve(_ step: ConvStep, _ b: [UnsafeMutablePointer<Float>]) {
+        var p = convd_blocked_conv()
+        switch step.input {
+        case let .planar(buffer, shape, border):
+            p.input = UnsafePointer(b[buffer])
+            p.in_row_stride = shape.width + 2 * border
+            p.in_block_stride = (shape.height + 2 * border) * p.in_row_stride
+            p.in_pixel_stride = 1
+            p.in_block = 1
+        case let .map(buffer, m):
+            p.input = UnsafePointer(b[buffer])
+            p.in_row_stride = m.rowStride
+            p.in_block_stride = m.blockStride
+            p.in_pixel_stride = 16
+            p.in_block = 16
+        case .flat, .vector:
+            preconditionFailure("a convolution reads a planar image or a map")
+        }
+        let m = step.map
+        p.channels = Int32(step.channels)
+        p.kernel_h = Int32(step.kernel)
+        p.kernel_w = Int32(step.kernel)
+        p.stride = Int32(step.stride)
+        p.dilation = Int32(step.dilation)
+        p.output = b[step.output] + m.origin
+        p.out_block_stride = m.blockStride
+        p.out_row_stride = m.rowStride
+        p.out_blocks = Int32(m.blocks)
+        p.out_w = Int32(m.width)
+        p.row_begin = 0
+        p.row_end = Int32(m.height)
+        p.relu = step.relu ? 1 : 0
+        step.weights.withUnsafeBufferPointer { w in
+            step.bias.withUnsafeBufferPointer { bias in
+                p.weights = w.baseAddress
+                p.bias = bias.baseAddress
+                convd_conv_blocked(&p)
+            }
+        }
+    }
+}
