@@ -120,22 +120,30 @@ void convd_pool_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t
     }
 }
 
+// Pixel by pixel, the 16 lanes of a block together: each output line is written once while
+// the 16 planes are read as 16 sequential streams (and the reverse for unpacking).
 void convd_pack_blocked(const float *planes, ptrdiff_t plane_stride, int channels, int height, int width,
                         float *output, ptrdiff_t out_block_stride, ptrdiff_t out_row_stride) {
-    for (int c = 0; c < channels; c++) {
-        const float *plane = planes + c * plane_stride;
-        float *block = output + (c / 16) * out_block_stride + (c % 16);
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++) block[y * out_row_stride + x * 16] = plane[y * width + x];
+    for (int c0 = 0; c0 < channels; c0 += 16) {
+        const int lanes = channels - c0 < 16 ? channels - c0 : 16;
+        for (int y = 0; y < height; y++) {
+            const float *src = planes + c0 * plane_stride + (ptrdiff_t)y * width;
+            float *row = output + (c0 / 16) * out_block_stride + (ptrdiff_t)y * out_row_stride;
+            for (int x = 0; x < width; x++)
+                for (int l = 0; l < lanes; l++) row[x * 16 + l] = src[l * plane_stride + x];
+        }
     }
 }
 
 void convd_unpack_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, int channels,
                           int height, int width, float *planes, ptrdiff_t plane_stride) {
-    for (int c = 0; c < channels; c++) {
-        const float *block = input + (c / 16) * in_block_stride + (c % 16);
-        float *plane = planes + c * plane_stride;
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++) plane[y * width + x] = block[y * in_row_stride + x * 16];
+    for (int c0 = 0; c0 < channels; c0 += 16) {
+        const int lanes = channels - c0 < 16 ? channels - c0 : 16;
+        for (int y = 0; y < height; y++) {
+            const float *row = input + (c0 / 16) * in_block_stride + (ptrdiff_t)y * in_row_stride;
+            float *dst = planes + c0 * plane_stride + (ptrdiff_t)y * width;
+            for (int x = 0; x < width; x++)
+                for (int l = 0; l < lanes; l++) dst[l * plane_stride + x] = row[x * 16 + l];
+        }
     }
 }

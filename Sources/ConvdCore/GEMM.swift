@@ -9,9 +9,12 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// Sets how many threads OpenBLAS uses for every following `gemm` in the process.
+/// Sets how many threads OpenBLAS uses for every following `gemm` in the process. With one,
+/// OpenBLAS's worker threads (started when the library loads, spinning on sched_yield for a
+/// while before they sleep) are stopped, so they take no core from convd's own threads.
 public func setGEMMThreads(_ threads: Int) {
     openblas_set_num_threads(Int32(max(1, threads)))
+    if threads <= 1 { _ = blas_thread_shutdown_() }
 }
 
 /// `gemm` with the columns of C split over `threads` chunks, each a single-threaded OpenBLAS

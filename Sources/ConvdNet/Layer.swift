@@ -14,6 +14,9 @@ public struct LayerContext {
     public var threads: Int
     /// The seeded source of randomness (dropout masks).
     public var random: SplitMix64
+    /// Whether inference runs convolutions on the blocked kernel (the default); false runs the
+    /// im2col + GEMM path that training uses, the reference the tests hold the fast path to.
+    public var blockedConvolution = true
 
     /// A context.
     public init(training: Bool, threads: Int = 1, seed: UInt64 = 0) {

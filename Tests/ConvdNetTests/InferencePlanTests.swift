@@ -55,6 +55,7 @@ struct InferencePlanTests {
                 let input = BatchTensor(channels: shape.channels, batch: batch, height: shape.height,
                                         width: shape.width, data: data)
                 var context = LayerContext(training: false, threads: 1)
+                context.blockedConvolution = false
                 let expected = network.forward(input, context: &context)
                 let scale = max(1, expected.data.map(abs).max() ?? 1)
                 for threads in [1, 2] {
@@ -106,6 +107,7 @@ struct InferencePlanTests {
         #expect(odd.currentPlan() == nil)
         let input = BatchTensor(channels: 2, batch: 3, height: 3, width: 3, data: (0..<54).map { Float($0) / 54 })
         var context = LayerContext(training: false, threads: 1)
+        context.blockedConvolution = false
         #expect(maxAbsDifference(odd.infer(input, threads: 2).data, odd.forward(input, context: &context).data) <= 1e-5)
     }
 }

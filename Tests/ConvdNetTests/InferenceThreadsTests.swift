@@ -24,6 +24,7 @@ struct InferenceThreadsTests {
                 let data = (0..<(batch * 784)).map { _ in Float.random(in: 0...1, using: &generator) }
                 let input = BatchTensor(channels: 1, batch: batch, height: 28, width: 28, data: data)
                 var context = LayerContext(training: false, threads: 1)
+                context.blockedConvolution = false
                 let expected = network.forward(input, context: &context)
                 for threads in [1, 2, 3] {
                     for got in [network.infer(input, threads: threads), network.inferByLayers(input, threads: threads)] {
@@ -46,6 +47,7 @@ struct InferenceThreadsTests {
         _ = network.inferByLayers(input, threads: 2)
         for parameter in network.parameters { parameter.value = parameter.value.map { $0 * 0.5 } }
         var context = LayerContext(training: false, threads: 1)
+        context.blockedConvolution = false
         let expected = network.forward(input, context: &context)
         #expect(maxAbsDifference(network.infer(input, threads: 2).data, expected.data) <= 1e-5)
         #expect(maxAbsDifference(network.inferByLayers(input, threads: 2).data, expected.data) <= 1e-5)

@@ -49,40 +49,52 @@ struct SharedOperatorTests {
         }
     }
 
-    @Test("Conv2DLayer's forward pass equals the chain convolution's reference loop, sample by sample")
-    func convLayerEqualsConvolution() {
+    @Test("Conv2DLayer's inference forward, blocked and im2col, equals the chain convolution's reference loop",
+          arguments: [(3, 4), (17, 20), (32, 33)])
+    func convLayerEqualsConvolution(channels: Int, filters: Int) {
         var generator = SeededGenerator(seed: 23)
-        let shape = SampleShape(channels: 3, height: 10, width: 13)
-        let batch = 2
-        for (size, stride, padding, dilation) in [(3, 1, 1, 1), (5, 2, 2, 1), (3, 2, 0, 2), (1, 1, 0, 1), (2, 3, 4, 1)] {
+        let (height, width, batch) = (10, 13, 2)
+        let shape = SampleShape(channels: channels, height: height, width: width)
+        let area = height * width
+        for (size, stride, padding, dilation) in [(3, 1, 1, 1), (5, 2, 2, 1), (3, 2, 0, 2), (1, 1, 0, 1), (2, 3, 4, 1),
+                                                  (1, 1, 6, 1)] {
             var initializer = WeightInitializer(seed: 5)
-            let spec = LayerSpec.conv2d(filters: 4, size: size, stride: stride, padding: padding, dilation: dilation, bias: true)
+            let spec = LayerSpec.conv2d(filters: filters, size: size, stride: stride, padding: padding,
+                                        dilation: dilation, bias: true)
             let layer = Conv2DLayer(index: 0, spec: spec, input: shape, initializer: &initializer)
-            layer.bias!.value = [0.5, -0.25, 0, 1]
-            let data = (0..<(3 * batch * 10 * 13)).map { _ in Float.random(in: -1...1, using: &generator) }
-            var context = LayerContext(training: false, threads: 2)
-            let out = layer.forward(BatchTensor(channels: 3, batch: batch, height: 10, width: 13, data: data), context: &context)
-            let patch = 3 * size * size
-            let kernels = (0..<4).map { k in
-                Kernel(depth: 3, height: size, width: size, weights: Array(layer.weight.value[(k * patch)..<((k + 1) * patch)]))
+            layer.bias!.value = (0..<filters).map { Float($0 % 5) * 0.25 - 0.5 }
+            let data = (0..<(channels * batch * area)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let patch = channels * size * size
+            let kernels = (0..<filters).map { k in
+                Kernel(depth: channels, height: size, width: size,
+                       weights: Array(layer.weight.value[(k * patch)..<((k + 1) * patch)]))
             }
             let conv = Convolution(kernels: kernels, padding: .explicit(padding), border: .zero, stride: stride,
                                    dilation: dilation, mode: .sum)
-            for sample in 0..<batch {
-                // Sample n of a C×N×H×W batch: channel c's plane is at (c·N + n)·H·W.
-                var planes: [Float] = []
-                for c in 0..<3 {
-                    let start: Int = (c * batch + sample) * 130
-                    planes += data[start..<(start + 130)]
-                }
-                let expected = conv.apply(Tensor(channels: 3, height: 10, width: 13, scalars: planes), path: .reference)
-                let plane = out.height * out.width
-                for k in 0..<4 {
-                    let at: Int = (k * batch + sample) * plane
-                    let got = Array(out.data[at..<(at + plane)])
-                    let bias: Float = layer.bias!.value[k]
-                    let want: [Float] = expected.scalars[(k * plane)..<((k + 1) * plane)].map { $0 + bias }
-                    #expect(maxAbsDifference(got, want) <= 1e-5, "size \(size) stride \(stride) padding \(padding) d\(dilation)")
+            // 7 threads: chunks of output rows that read only the padding.
+            for (blocked, threads) in [(true, 1), (true, 2), (true, 7), (false, 2)] {
+                var context = LayerContext(training: false, threads: threads)
+                context.blockedConvolution = blocked
+                let input = BatchTensor(channels: channels, batch: batch, height: height, width: width, data: data)
+                let out = layer.forward(input, context: &context)
+                for sample in 0..<batch {
+                    // Sample n of a C×N×H×W batch: channel c's plane is at (c·N + n)·H·W.
+                    var planes: [Float] = []
+                    for c in 0..<channels {
+                        let start: Int = (c * batch + sample) * area
+                        planes += data[start..<(start + area)]
+                    }
+                    let expected = conv.apply(Tensor(channels: channels, height: height, width: width, scalars: planes),
+                                              path: .reference)
+                    let plane = out.height * out.width
+                    for k in 0..<filters {
+                        let at: Int = (k * batch + sample) * plane
+                        let got = Array(out.data[at..<(at + plane)])
+                        let bias: Float = layer.bias!.value[k]
+                        let want: [Float] = expected.scalars[(k * plane)..<((k + 1) * plane)].map { $0 + bias }
+                        #expect(maxAbsDifference(got, want) <= 1e-5,
+                                "\(channels)→\(filters) size \(size) stride \(stride) padding \(padding) d\(dilation) blocked \(blocked) t\(threads)")
+                    }
                 }
             }
         }

@@ -4,15 +4,16 @@ import CConvKernels
 import ConvdCore
 
 /// One thread's buffers for a plan, zero-filled once: steps write only the interiors of their
-/// maps, so the zero borders the next convolution reads stay zero from image to image.
+/// maps, so the zero borders the next convolution reads stay zero from image to image. Each
+/// buffer has whole cache lines of its own: two threads' workspaces never share a line.
 final class PlanWorkspace: @unchecked Sendable {
     let buffers: [UnsafeMutablePointer<Float>]
 
     init(sizes: [Int]) {
         buffers = sizes.map { count in
-            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            pointer.initialize(repeating: 0, count: max(count, 1))
-            return pointer
+            let floats = (max(count, 1) + 15) / 16 * 16
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
+            return raw.initializeMemory(as: Float.self, repeating: 0, count: floats)
         }
     }
 
@@ -130,43 +131,14 @@ extension InferencePlan {
     }
 
     private func convolve(_ step: ConvStep, _ b: [UnsafeMutablePointer<Float>]) {
-        var p = convd_blocked_conv()
+        let input: BlockedInput
         switch step.input {
-        case let .planar(buffer, shape, border):
-            p.input = UnsafePointer(b[buffer])
-            p.in_row_stride = shape.width + 2 * border
-            p.in_block_stride = (shape.height + 2 * border) * p.in_row_stride
-            p.in_pixel_stride = 1
-            p.in_block = 1
-        case let .map(buffer, m):
-            p.input = UnsafePointer(b[buffer])
-            p.in_row_stride = m.rowStride
-            p.in_block_stride = m.blockStride
-            p.in_pixel_stride = 16
-            p.in_block = 16
-        case .flat, .vector:
-            preconditionFailure("a convolution reads a planar image or a map")
+        case let .planar(buffer, shape, border): input = .planar(UnsafePointer(b[buffer]), shape, border: border)
+        case let .map(buffer, m): input = .map(UnsafePointer(b[buffer]), m)
+        case .flat, .vector: preconditionFailure("a convolution reads a planar image or a map")
         }
-        let m = step.map
-        p.channels = Int32(step.channels)
-        p.kernel_h = Int32(step.kernel)
-        p.kernel_w = Int32(step.kernel)
-        p.stride = Int32(step.stride)
-        p.dilation = Int32(step.dilation)
-        p.output = b[step.output] + m.origin
-        p.out_block_stride = m.blockStride
-        p.out_row_stride = m.rowStride
-        p.out_blocks = Int32(m.blocks)
-        p.out_w = Int32(m.width)
-        p.row_begin = 0
-        p.row_end = Int32(m.height)
-        p.relu = step.relu ? 1 : 0
-        step.weights.withUnsafeBufferPointer { w in
-            step.bias.withUnsafeBufferPointer { bias in
-                p.weights = w.baseAddress
-                p.bias = bias.baseAddress
-                convd_conv_blocked(&p)
-            }
-        }
+        blockedConvolve(input, channels: step.channels, kernel: step.kernel, stride: step.stride,
+                        dilation: step.dilation, step.packed, relu: step.relu, output: b[step.output], step.map,
+                        rows: 0..<step.map.height)
     }
 }

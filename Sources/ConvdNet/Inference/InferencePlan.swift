@@ -37,14 +37,13 @@ enum PlanValue {
     case vector(buffer: Int, count: Int)
 }
 
-/// One convolution with its packed weights: [block][c][a][b][16 lanes], bias [block][16].
+/// One convolution with its packed weights.
 struct ConvStep {
     let input: PlanValue
     let channels: Int
     let output: Int
     let map: BlockedMap
-    let weights: [Float]
-    let bias: [Float]
+    let packed: BlockedConvWeights
     let kernel: Int
     let stride: Int
     let dilation: Int
@@ -261,7 +260,7 @@ private struct PlanBuilder {
     }
 
     mutating func convolution(_ conv: Conv2DLayer, at i: Int, input: PlanValue) -> (PlanValue, Int)? {
-        let c = conv.inputShape.channels, k = conv.outputShape.channels, taps = conv.size * conv.size
+        let c = conv.inputShape.channels, k = conv.outputShape.channels
         guard conv.rows.padBefore == conv.columns.padBefore else { return nil }
         let border: Int
         switch input {
@@ -272,20 +271,8 @@ private struct PlanBuilder {
         guard border == conv.rows.padBefore else { return nil }
         let (scale, shift, relu, next) = epilogue(after: i, outputs: k)
         let (ob, om) = map(conv.outputShape, after: next - 1)
-        let blocks = om.blocks
-        var weights = [Float](repeating: 0, count: blocks * c * taps * 16)
-        var bias = [Float](repeating: 0, count: blocks * 16)
-        let w = conv.weight.value
-        for f in 0..<k {
-            let (block, lane) = (f / 16, f % 16)
-            for ch in 0..<c {
-                for t in 0..<taps {
-                    weights[((block * c + ch) * taps + t) * 16 + lane] = w[(f * c + ch) * taps + t] * scale[f]
-                }
-            }
-            bias[block * 16 + lane] = (conv.bias?.value[f] ?? 0) * scale[f] + shift[f]
-        }
-        steps.append(.conv(ConvStep(input: input, channels: c, output: ob, map: om, weights: weights, bias: bias, kernel: conv.size,
+        let packed = BlockedConvWeights(conv, scale: scale, shift: shift)
+        steps.append(.conv(ConvStep(input: input, channels: c, output: ob, map: om, packed: packed, kernel: conv.size,
                                     stride: conv.rows.stride, dilation: conv.rows.dilation, relu: relu)))
         return (.map(buffer: ob, om), next)
     }

@@ -4,7 +4,8 @@
 // Shapes: input C×N×H×W, weights K×C×kH×kW, bias K, output K×N×OH×OW.
 // Forward: unfold the batch (im2col, Conv2DLayer+Im2col.swift) into (C·kH·kW)×(N·OH·OW) and
 // multiply: Y = W · cols (+ b), one GEMM per batch whose result is already K×N×OH×OW.
-// Cached for backward: the unfolded input.
+// Cached for backward: the unfolded input. In inference mode the forward pass runs on the
+// blocked kernel instead (Conv2DLayer+Blocked.swift) and caches nothing.
 // Backward: ∂W += ∂Y · colsᵀ, ∂b += Σ ∂Y, ∂cols = Wᵀ · ∂Y folded back (col2im) into ∂X —
 // the GEMM form of ∂L/∂K = X ⋆ ∂L/∂Z and ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K).
 import ConvdCore
@@ -24,6 +25,8 @@ public final class Conv2DLayer: Layer {
     let columns: AxisWindow
     private var cachedColumns: [Float] = []
     private var cachedBatch = 0
+    /// Packed weights and workspaces of the inference forward pass (Conv2DLayer+Blocked.swift).
+    let blocked = BlockedConvState()
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
@@ -54,6 +57,7 @@ public final class Conv2DLayer: Layer {
     var patchSize: Int { inputShape.channels * size * size }
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
+        if !context.training && context.blockedConvolution && runsBlocked { return blockedForward(input, threads: context.threads) }
         let n = input.batch
         let columnsCount = n * outputShape.height * outputShape.width
         unfold(input, into: &cachedColumns, threads: context.threads)
