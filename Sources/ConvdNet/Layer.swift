@@ -17,6 +17,9 @@ public struct LayerContext {
     /// Whether inference runs convolutions on the blocked kernel (the default); false runs the
     /// im2col + GEMM path that training uses, the reference the tests hold the fast path to.
     public var blockedConvolution = true
+    /// Whether `backward` must return ∂L/∂input. The network clears it for its first layer,
+    /// whose input gradient nobody reads; layers may then skip it and return an empty batch.
+    public var inputGradient = true
 
     /// A context.
     public init(training: Bool, threads: Int = 1, seed: UInt64 = 0) {

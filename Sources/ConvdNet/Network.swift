@@ -89,9 +89,16 @@ public final class Network {
         layers.reduce(input) { x, layer in layer.forward(x, context: &context) }
     }
 
-    /// Back-propagates ∂loss/∂logits through every layer, accumulating parameter gradients.
+    /// Back-propagates ∂loss/∂logits through every layer, accumulating parameter gradients (the
+    /// first layer is told that its input gradient is not wanted).
     public func backward(_ gradient: BatchTensor, context: inout LayerContext) {
-        _ = layers.reversed().reduce(gradient) { g, layer in layer.backward(g, context: &context) }
+        var g = gradient
+        let wanted = context.inputGradient
+        for (i, layer) in layers.enumerated().reversed() {
+            context.inputGradient = i > 0
+            g = layer.backward(g, context: &context)
+        }
+        context.inputGradient = wanted
     }
 
     /// Class probabilities for C×H×W images (already in the input shape), one row per image.

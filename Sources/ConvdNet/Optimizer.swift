@@ -41,8 +41,8 @@ public final class Optimizer {
     let beta2: Float = 0.999
     let epsilon: Float = 1e-8
     private var step = 0
-    private var first: [ObjectIdentifier: [Float]] = [:]
-    private var second: [ObjectIdentifier: [Float]] = [:]
+    /// Per parameter: the first moment (SGD: the velocity) and Adam's second moment.
+    private var moments: [ObjectIdentifier: Moments] = [:]
 
     /// An optimizer; `momentum` is SGD's (Adam uses β₁ = 0.9, β₂ = 0.999).
     public init(kind: OptimizerKind, learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0) {
@@ -55,28 +55,47 @@ public final class Optimizer {
     /// Applies one update to every parameter and clears the gradients.
     public func update(_ parameters: [Parameter]) {
         step += 1
-        let lr = learningRate
+        let lr = learningRate, momentum = momentum, beta1 = beta1, beta2 = beta2, epsilon = epsilon
         let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
         for p in parameters {
             let id = ObjectIdentifier(p)
-            var m = first[id] ?? [Float](repeating: 0, count: p.value.count)
-            var v = kind == .adam ? (second[id] ?? [Float](repeating: 0, count: p.value.count)) : []
-            let decay = p.decays ? weightDecay : 0
-            for i in p.value.indices {
-                let g = p.gradient[i] + decay * p.value[i]
-                switch kind {
-                case .sgd:
-                    m[i] = momentum * m[i] + g
-                    p.value[i] -= lr * m[i]
-                case .adam:
-                    m[i] = beta1 * m[i] + (1 - beta1) * g
-                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                    p.value[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+            let state = moments[id] ?? Moments(count: p.value.count, adam: kind == .adam)
+            moments[id] = state
+            let decay = p.decays ? weightDecay : 0, kind = kind
+            // One borrow of each array per parameter (one version bump), then plain loops.
+            p.value.withUnsafeMutableBufferPointer { value in
+                p.gradient.withUnsafeMutableBufferPointer { gradient in
+                    state.first.withUnsafeMutableBufferPointer { m in
+                        state.second.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<value.count {
+                                let g = gradient[i] + decay * value[i]
+                                switch kind {
+                                case .sgd:
+                                    m[i] = momentum * m[i] + g
+                                    value[i] -= lr * m[i]
+                                case .adam:
+                                    m[i] = beta1 * m[i] + (1 - beta1) * g
+                                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                                    value[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                                }
+                                gradient[i] = 0
+                            }
+                        }
+                    }
                 }
-                p.gradient[i] = 0
             }
-            first[id] = m
-            if kind == .adam { second[id] = v }
         }
     }
+}
+
+/// One parameter's optimizer state, updated in place.
+private final class Moments {
+    var first: [Float]
+    var second: [Float]
+
+    init(count: Int, adam: Bool) {
+        first = [Float](repeating: 0, count: count)
+        second = [Float](repeating: 0, count: adam ? count : 0)
+    }
+
 }

@@ -100,6 +100,50 @@ struct SharedOperatorTests {
         }
     }
 
+    @Test("maxPoolArgmax gives pool's values and the window's first maximum; backward routes to it")
+    func maxPoolArgmax() {
+        var generator = SeededGenerator(seed: 24)
+        for (window, stride) in [(2, 2), (3, 2), (2, 1), (3, 3)] {
+            // Values from a set of five, so windows hold ties; one NaN.
+            var data = (0..<(4 * 9 * 11)).map { _ in Float(Int.random(in: 0...4, using: &generator)) }
+            data[17] = .nan
+            let pooling = Pooling(kind: .max, window: window, stride: stride)
+            let g = pooling.geometry(height: 9, width: 11)
+            var values = [Float](repeating: 0, count: 4 * g.outputHeight * g.outputWidth)
+            var argmax = [Int32](repeating: -1, count: values.count)
+            for threads in [1, 2] {
+                data.withUnsafeBufferPointer { x in
+                    values.withUnsafeMutableBufferPointer { y in
+                        argmax.withUnsafeMutableBufferPointer { a in
+                            pooling.maxPoolArgmax(maps: x.baseAddress!, count: 4, height: 9, width: 11, into: y.baseAddress!,
+                                                  argmax: a.baseAddress!, threads: threads)
+                        }
+                    }
+                }
+                let expected = pooling.apply(Tensor(channels: 4, height: 9, width: 11, scalars: data)).scalars
+                #expect(zip(values, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+                for m in 0..<4 {
+                    for i in 0..<g.outputHeight {
+                        for j in 0..<g.outputWidth {
+                            let o = (m * g.outputHeight + i) * g.outputWidth + j
+                            let samples = (0..<window).flatMap { a in (0..<window).map { b in (i * stride + a) * 11 + j * stride + b } }
+                            let first = samples.first { data[m * 99 + $0] == values[o] } ?? samples[0]
+                            #expect(argmax[o] == Int32(first), "window \(window) stride \(stride) output \(o)")
+                        }
+                    }
+                }
+            }
+        }
+        // The layer's backward: each output's gradient goes to that position alone.
+        let layer = PoolLayer(spec: .maxpool(size: 2, stride: 2), input: SampleShape(channels: 1, height: 2, width: 4))
+        var context = LayerContext(training: true)
+        let y = layer.forward(BatchTensor(channels: 1, batch: 1, height: 2, width: 4, data: [0, 0, 1, 3, 0, 0, 3, 2]),
+                              context: &context)
+        #expect(y.data == [0, 3])
+        let dx = layer.backward(BatchTensor(channels: 1, batch: 1, height: 1, width: 2, data: [5, 7]), context: &context)
+        #expect(dx.data == [5, 0, 0, 7, 0, 0, 0, 0])
+    }
+
     @Test("PoolLayer and ActivationLayer forward equal the chain operators map by map")
     func layersEqualOperators() {
         var generator = SeededGenerator(seed: 22)

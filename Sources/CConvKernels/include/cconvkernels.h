@@ -8,6 +8,7 @@
 #define CCONVKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Stride-1 correlation of one plane over a region where every tap is inside the input:
 ///   out[y*out_stride + x] (+)= sum_{a<kh, b<kw} in[(y + a*dilation)*in_stride + x + b*dilation] * kernel[a*kw + b]
@@ -66,6 +67,18 @@ void convd_pack_blocked(const float *planes, ptrdiff_t plane_stride, int channel
                         float *output, ptrdiff_t out_block_stride, ptrdiff_t out_row_stride);
 void convd_unpack_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, int channels,
                           int height, int width, float *planes, ptrdiff_t plane_stride);
+
+/// 2×2 max pooling of one height×width map with a stride, no padding (pool_argmax.c): output
+/// (i, j) is Pooling.pool's maximum of the window at (i*stride, j*stride), and argmax[i*out_w + j]
+/// the index in the map of the window's first sample equal to it (the top-left one for NaN).
+void convd_maxpool2_argmax(const float *plane, int width, int stride, int out_h, int out_w, float *output,
+                           int32_t *argmax);
+
+/// Output rows [row_begin, row_end) × out_w of one tap of the unfolded input (unfold.c):
+/// dst[(oy - row_begin)*out_w + ox] = plane[iy*width + ix] with iy = oy*stride_y + offset_y,
+/// ix = ox*stride_x + offset_x, or 0 where (iy, ix) lies outside the height×width plane.
+void convd_unfold_tap_zero(const float *plane, int height, int width, int row_begin, int row_end, int out_w,
+                           int stride_y, int stride_x, int offset_y, int offset_x, float *dst);
 
 /// The instruction set convd_correlate_rows uses on this CPU: "avx512f", "avx2+fma" or "sse2".
 const char *convd_kernel_isa(void);

@@ -1,19 +1,51 @@
-// Conv2DLayer+Blocked: the inference forward pass on the inference plan's blocked kernel, for
-// a layer run on its own (networks the plan does not cover, one image of a large network).
-// The output rows of each sample are split over the threads; each thread copies the input
-// rows its output rows read into a zero-bordered input of its own (blocked from 16 channels
-// on, planar below), convolves them with the weights packed once per weights version, and
-// unpacks its rows into the layer's K×N×OH×OW output: one hand-off to the threads per sample,
-// and no buffer that two threads write.
+// Conv2DLayer+Blocked: the layer's passes on the inference plan's blocked kernel. Inference
+// forward: Y = conv(X) with the layer's weights. Training's data gradient at stride 1:
+// ∂X = conv(∂Y) with the flipped weights (conv-semantics.md: ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)),
+// padded by dilation·(size − 1) − padding, in place of Wᵀ·∂Y and col2im.
+//
+// Both run `blockedConvolution`: a batch of at least as many samples as threads is split
+// sample by sample, a smaller one row by row. Each thread copies the input rows its output
+// rows read into a zero-bordered input of its own (blocked from 16 channels on, planar
+// below), convolves them and unpacks its rows into the C×N×H×W result: one hand-off to the
+// threads per batch (or per sample), and no buffer that two threads write.
 import CConvKernels
 import ConvdCore
 
-/// The layer's packed weights and one workspace (staged input, blocked output) per thread.
+/// Packed weights (for the weights version they were packed from) and one workspace (staged
+/// input, blocked output) per thread, for one of the layer's blocked passes.
 final class BlockedConvState {
     var version = -1
     var packed: BlockedConvWeights?
     var workspaces: [PlanWorkspace] = []
     var sizes: [Int] = []
+
+    /// The packed weights, packed again by `pack` when the weights changed.
+    func weights(version: Int, _ pack: () -> BlockedConvWeights) -> BlockedConvWeights {
+        if self.version != version || packed == nil {
+            packed = pack()
+            self.version = version
+        }
+        return packed!
+    }
+
+    /// At least `count` workspaces with buffers of `sizes` floats.
+    func workspaces(_ count: Int, sizes: [Int]) -> [PlanWorkspace] {
+        if self.sizes != sizes { workspaces = [] }
+        self.sizes = sizes
+        while workspaces.count < count { workspaces.append(PlanWorkspace(sizes: sizes)) }
+        return workspaces
+    }
+}
+
+/// One blocked convolution over a batch: its geometry and its weights.
+struct BlockedPass {
+    let input: SampleShape
+    let output: SampleShape
+    let border: Int
+    let kernel: Int
+    let stride: Int
+    let dilation: Int
+    let packed: BlockedConvWeights
 }
 
 extension Conv2DLayer {
@@ -22,68 +54,110 @@ extension Conv2DLayer {
         rows.padBefore == columns.padBefore && rows.padAfter == rows.padBefore && columns.padAfter == columns.padBefore
     }
 
+    /// Whether the blocked kernel can compute the data gradient: stride 1, a padding within the
+    /// kernel's span.
+    var inputGradientCanRunBlocked: Bool {
+        runsBlocked && rows.stride == 1 && rows.dilation * (size - 1) >= rows.padBefore
+    }
+
+    /// Whether the data gradient runs blocked: it can, with no more than twice the multiply-adds of the GEMM form. The blocked kernel computes every
+    /// lane of a block and every tap, the zero padding's included; Wᵀ·∂Y only the taps that
+    /// land inside — far fewer for a large kernel on a small map (LeNet's second layer).
+    var inputGradientRunsBlocked: Bool {
+        guard inputGradientCanRunBlocked else { return false }
+        let lanes = (inputShape.channels + 15) / 16 * 16, taps = size * size
+        let blockedWork = lanes * inputShape.height * inputShape.width * outputShape.channels * taps
+        let gemmWork = patchSize * outputShape.height * outputShape.width * outputShape.channels
+        return blockedWork <= 2 * gemmWork
+    }
+
+    private var weightsVersion: Int { weight.version &+ (bias?.version ?? 0) }
+
     /// Output K×N×OH×OW for `input` in inference mode.
     func blockedForward(_ input: BatchTensor, threads: Int) -> BatchTensor {
-        let c = inputShape.channels, n = input.batch, border = rows.padBefore
-        let (height, width) = (inputShape.height, inputShape.width)
-        let version = weight.version &+ (bias?.version ?? 0)
-        if blocked.version != version || blocked.packed == nil {
-            blocked.packed = BlockedConvWeights(self)
-            blocked.version = version
-        }
-        let packed = blocked.packed!
-        let inMap = BlockedMap(channels: c, height: height, width: width, border: border)
-        let outMap = BlockedMap(channels: filters, height: outputShape.height, width: outputShape.width, border: 0)
-        let planar = c < 16
-        let planarRow = width + 2 * border, planarPlane = (height + 2 * border) * planarRow
-        let sizes = [planar ? c * planarPlane : inMap.count, outMap.count]
-        let chunks = max(1, min(threads, outMap.height))
-        if blocked.sizes != sizes { blocked.workspaces = [] }
-        blocked.sizes = sizes
-        while blocked.workspaces.count < chunks { blocked.workspaces.append(PlanWorkspace(sizes: sizes)) }
-        let spaces = blocked.workspaces
-        var output = BatchTensor(channels: filters, batch: n, height: outMap.height, width: outMap.width)
-        let plane = height * width, outPlane = outMap.height * outMap.width
-        let (size, stride, dilation, filters, shape) = (size, rows.stride, rows.dilation, filters, inputShape)
-        input.data.withUnsafeBufferPointer { xBuffer in
-            output.data.withUnsafeMutableBufferPointer { yBuffer in
-                let x = SharedReadPointer(xBuffer.baseAddress!), y = SharedPointer(yBuffer.baseAddress!)
+        let packed = blocked.weights(version: weightsVersion) { BlockedConvWeights(self) }
+        let pass = BlockedPass(input: inputShape, output: outputShape, border: rows.padBefore, kernel: size,
+                               stride: rows.stride, dilation: rows.dilation, packed: packed)
+        return blockedConvolution(pass, input, threads: threads, state: blocked)
+    }
+
+    /// ∂L/∂input C×N×H×W for ∂L/∂output `gradient` (needs `inputGradientCanRunBlocked`).
+    func blockedInputGradient(_ gradient: BatchTensor, threads: Int) -> BatchTensor {
+        let packed = blockedGradient.weights(version: weight.version) { BlockedConvWeights(inputGradientOf: self) }
+        let pass = BlockedPass(input: outputShape, output: inputShape, border: rows.dilation * (size - 1) - rows.padBefore,
+                               kernel: size, stride: 1, dilation: rows.dilation, packed: packed)
+        return blockedConvolution(pass, gradient, threads: threads, state: blockedGradient)
+    }
+}
+
+/// `pass` over every sample of `input`, on up to `threads` threads, with `state`'s workspaces.
+func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int, state: BlockedConvState)
+    -> BatchTensor {
+    let c = pass.input.channels, n = input.batch, border = pass.border
+    let (height, width) = (pass.input.height, pass.input.width)
+    let inMap = BlockedMap(channels: c, height: height, width: width, border: border)
+    let outMap = BlockedMap(channels: pass.output.channels, height: pass.output.height, width: pass.output.width,
+                            border: 0)
+    let planar = c < 16
+    let planarRow = width + 2 * border, planarPlane = (height + 2 * border) * planarRow
+    // Samples per thread when there are enough of them, else rows of each sample.
+    let bySample = n >= threads
+    let chunks = max(1, bySample ? min(threads, n) : min(threads, outMap.height))
+    let spaces = state.workspaces(chunks, sizes: [planar ? c * planarPlane : inMap.count, outMap.count])
+    var output = BatchTensor(channels: outMap.channels, batch: n, height: outMap.height, width: outMap.width)
+    let plane = height * width, outPlane = outMap.height * outMap.width
+    input.data.withUnsafeBufferPointer { xBuffer in
+        output.data.withUnsafeMutableBufferPointer { yBuffer in
+            let x = SharedReadPointer(xBuffer.baseAddress!), y = SharedPointer(yBuffer.baseAddress!)
+            // Output rows `rows` of sample `sample` on workspace `space`.
+            let run: @Sendable (Int, Range<Int>, PlanWorkspace) -> Void = { sample, rows, space in
+                let staged = space.buffers[0], result = space.buffers[1]
+                // The input rows these output rows read, inside the image (none for rows
+                // that read only the bottom padding).
+                let first = min(height, max(0, rows.lowerBound * pass.stride - border))
+                let last = max(first, min(height, (rows.upperBound - 1) * pass.stride
+                                              + pass.dilation * (pass.kernel - 1) - border + 1))
+                let source = x.pointer + sample * plane + first * width
+                let from: BlockedInput
+                if planar {
+                    for ch in 0..<c {
+                        for row in first..<last {
+                            (staged + ch * planarPlane + (row + border) * planarRow + border)
+                                .update(from: source + ch * n * plane + (row - first) * width, count: width)
+                        }
+                    }
+                    from = .planar(UnsafePointer(staged), pass.input, border: border)
+                } else {
+                    convd_pack_blocked(source, n * plane, Int32(c), Int32(last - first), Int32(width),
+                                       staged + inMap.origin + first * inMap.rowStride, inMap.blockStride,
+                                       inMap.rowStride)
+                    from = .map(UnsafePointer(staged), inMap)
+                }
+                blockedConvolve(from, channels: c, kernel: pass.kernel, stride: pass.stride, dilation: pass.dilation,
+                                pass.packed, relu: false, output: result, outMap, rows: rows)
+                convd_unpack_blocked(result + rows.lowerBound * outMap.rowStride, outMap.blockStride, outMap.rowStride,
+                                     Int32(outMap.channels), Int32(rows.count), Int32(outMap.width),
+                                     y.pointer + sample * outPlane + rows.lowerBound * outMap.width, n * outPlane)
+            }
+            if bySample {
+                parallelFor(chunks, threads: chunks) { range in
+                    for chunk in range {
+                        for sample in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
+                            run(sample, 0..<outMap.height, spaces[chunk])
+                        }
+                    }
+                }
+            } else {
                 for sample in 0..<n {
                     parallelFor(chunks, threads: chunks) { range in
                         for chunk in range {
-                            let rows = (outMap.height * chunk / chunks)..<(outMap.height * (chunk + 1) / chunks)
-                            let staged = spaces[chunk].buffers[0], result = spaces[chunk].buffers[1]
-                            // The input rows these output rows read, inside the image.
-                            // (None, for rows that read only the bottom padding.)
-                            let first = min(height, max(0, rows.lowerBound * stride - border))
-                            let last = max(first, min(height, (rows.upperBound - 1) * stride + dilation * (size - 1) - border + 1))
-                            let source = x.pointer + sample * plane + first * width
-                            let from: BlockedInput
-                            if planar {
-                                for ch in 0..<c {
-                                    for row in first..<last {
-                                        (staged + ch * planarPlane + (row + border) * planarRow + border)
-                                            .update(from: source + ch * n * plane + (row - first) * width, count: width)
-                                    }
-                                }
-                                from = .planar(UnsafePointer(staged), shape, border: border)
-                            } else {
-                                convd_pack_blocked(source, n * plane, Int32(c), Int32(last - first), Int32(width),
-                                                   staged + inMap.origin + first * inMap.rowStride, inMap.blockStride,
-                                                   inMap.rowStride)
-                                from = .map(UnsafePointer(staged), inMap)
-                            }
-                            blockedConvolve(from, channels: c, kernel: size, stride: stride, dilation: dilation, packed,
-                                            relu: false, output: result, outMap, rows: rows)
-                            convd_unpack_blocked(result + rows.lowerBound * outMap.rowStride, outMap.blockStride,
-                                                 outMap.rowStride, Int32(filters), Int32(rows.count),
-                                                 Int32(outMap.width), y.pointer + sample * outPlane + rows.lowerBound * outMap.width,
-                                                 n * outPlane)
+                            run(sample, (outMap.height * chunk / chunks)..<(outMap.height * (chunk + 1) / chunks),
+                                spaces[chunk])
                         }
                     }
                 }
             }
         }
-        return output
     }
+    return output
 }

@@ -6,8 +6,9 @@
 // multiply: Y = W · cols (+ b), one GEMM per batch whose result is already K×N×OH×OW.
 // Cached for backward: the unfolded input. In inference mode the forward pass runs on the
 // blocked kernel instead (Conv2DLayer+Blocked.swift) and caches nothing.
-// Backward: ∂W += ∂Y · colsᵀ, ∂b += Σ ∂Y, ∂cols = Wᵀ · ∂Y folded back (col2im) into ∂X —
-// the GEMM form of ∂L/∂K = X ⋆ ∂L/∂Z and ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K).
+// Backward: ∂W += ∂Y · colsᵀ, ∂b += Σ ∂Y, and ∂X — at stride 1 ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)
+// on the blocked kernel (Conv2DLayer+Blocked.swift), else its GEMM form, ∂cols = Wᵀ · ∂Y
+// folded back (col2im); nothing for the network's first layer, whose ∂X nobody reads.
 import ConvdCore
 
 /// A convolution layer (correlation; CNN layers never flip).
@@ -24,9 +25,13 @@ public final class Conv2DLayer: Layer {
     let rows: AxisWindow
     let columns: AxisWindow
     private var cachedColumns: [Float] = []
+    /// ∂cols of the GEMM data gradient, kept from batch to batch.
+    private var gradientColumns: [Float] = []
     private var cachedBatch = 0
-    /// Packed weights and workspaces of the inference forward pass (Conv2DLayer+Blocked.swift).
+    /// Packed weights and workspaces of the blocked inference forward pass and data gradient
+    /// (Conv2DLayer+Blocked.swift).
     let blocked = BlockedConvState()
+    let blockedGradient = BlockedConvState()
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
@@ -84,7 +89,14 @@ public final class Conv2DLayer: Layer {
     public func backward(_ gradient: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let n = cachedBatch
         let columnsCount = n * outputShape.height * outputShape.width
-        var gradientColumns = [Float](repeating: 0, count: patchSize * columnsCount)
+        // ∂X: not wanted (the network's first layer), the blocked kernel on flipped weights, or
+        // Wᵀ·∂Y folded back (strides above 1).
+        let wantsInput = context.inputGradient
+        let blockedInput = wantsInput && context.blockedConvolution && inputGradientRunsBlocked
+        let unfoldsInput = wantsInput && !blockedInput
+        if unfoldsInput && gradientColumns.count != patchSize * columnsCount {
+            gradientColumns = [Float](repeating: 0, count: patchSize * columnsCount)
+        }
         gradient.data.withUnsafeBufferPointer { dy in
             cachedColumns.withUnsafeBufferPointer { cols in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
@@ -93,11 +105,13 @@ public final class Conv2DLayer: Layer {
                                  c: dw.baseAddress!, ldc: patchSize, threads: context.threads)
                 }
             }
-            weight.value.withUnsafeBufferPointer { w in
-                gradientColumns.withUnsafeMutableBufferPointer { dcols in
-                    parallelGEMM(transposeA: true, m: patchSize, n: columnsCount, k: filters, a: w.baseAddress!,
-                                 lda: patchSize, b: dy.baseAddress!, ldb: columnsCount, c: dcols.baseAddress!,
-                                 ldc: columnsCount, threads: context.threads)
+            if unfoldsInput {
+                weight.value.withUnsafeBufferPointer { w in
+                    gradientColumns.withUnsafeMutableBufferPointer { dcols in
+                        parallelGEMM(transposeA: true, m: patchSize, n: columnsCount, k: filters, a: w.baseAddress!,
+                                     lda: patchSize, b: dy.baseAddress!, ldb: columnsCount, c: dcols.baseAddress!,
+                                     ldc: columnsCount, threads: context.threads)
+                    }
                 }
             }
             if let bias {
@@ -108,6 +122,10 @@ public final class Conv2DLayer: Layer {
                     bias.gradient[k] += sum
                 }
             }
+        }
+        if blockedInput { return blockedInputGradient(gradient, threads: context.threads) }
+        guard unfoldsInput else {
+            return BatchTensor(channels: inputShape.channels, batch: 0, height: inputShape.height, width: inputShape.width)
         }
         return fold(gradientColumns, batch: n, threads: context.threads)
     }

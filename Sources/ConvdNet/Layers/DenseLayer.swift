@@ -49,6 +49,7 @@ public final class DenseLayer: Layer {
             for s in 0..<n { sum += gradient.data[u * n + s] }
             bias.gradient[u] += sum
         }
+        guard context.inputGradient else { return BatchTensor(channels: d, batch: 0, height: 1, width: 1) }
         var dx = BatchTensor(channels: d, batch: n, height: 1, width: 1)
         gemm(transposeA: true, m: d, n: n, k: units, a: weight.value, lda: d, b: gradient.data, ldb: n,
              c: &dx.data, ldc: n)

@@ -3,9 +3,9 @@
 //
 // Shapes: input C×N×H×W, output C×N×OH×OW with OH = ⌊(H − size)/stride⌋ + 1. The forward
 // pass is ConvdCore's `Pooling.pool` over the C·N maps, as chains use it.
-// Cached for backward: for max, the input and output (backward finds each window's first
-// arg-max, where the gradient goes alone); for average nothing (the gradient is spread
-// equally over the window).
+// Cached for backward: for max, each output's arg-max (the window's first sample equal to the
+// maximum, recorded by the forward pass in training), where its gradient goes alone; for
+// average nothing (the gradient is spread equally over the window).
 import ConvdCore
 
 /// Max or average pooling.
@@ -19,8 +19,8 @@ public final class PoolLayer: Layer {
     let columns: AxisWindow
     /// The forward pass: ConvdCore's pooling loop over the C·N maps.
     let pooling: Pooling
-    private var cachedInput: [Float] = []
-    private var cachedOutput: [Float] = []
+    /// Max pooling in training: where each output came from, inside its map.
+    private var cachedArgmax: [Int32] = []
     private var cachedBatch = 0
 
     init(spec: LayerSpec, input: SampleShape) {
@@ -44,15 +44,24 @@ public final class PoolLayer: Layer {
         var output = BatchTensor(channels: input.channels, batch: input.batch, height: outputShape.height,
                                  width: outputShape.width)
         cachedBatch = input.batch
+        let maps = input.channels * input.batch
+        let recordsArgmax = kind == .max && context.training
+        if recordsArgmax && cachedArgmax.count != output.data.count {
+            cachedArgmax = [Int32](repeating: 0, count: output.data.count)
+        }
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
-                pooling.pool(maps: x.baseAddress!, count: input.channels * input.batch, height: input.height,
-                             width: input.width, into: y.baseAddress!, threads: context.threads)
+                if recordsArgmax {
+                    cachedArgmax.withUnsafeMutableBufferPointer { at in
+                        pooling.maxPoolArgmax(maps: x.baseAddress!, count: maps, height: input.height,
+                                              width: input.width, into: y.baseAddress!, argmax: at.baseAddress!,
+                                              threads: context.threads)
+                    }
+                } else {
+                    pooling.pool(maps: x.baseAddress!, count: maps, height: input.height, width: input.width,
+                                 into: y.baseAddress!, threads: context.threads)
+                }
             }
-        }
-        if kind == .max {
-            cachedInput = input.data
-            cachedOutput = output.data
         }
         return output
     }
@@ -61,33 +70,29 @@ public final class PoolLayer: Layer {
         let n = cachedBatch, h = inputShape.height, w = inputShape.width
         let oh = outputShape.height, ow = outputShape.width
         var dx = BatchTensor(channels: inputShape.channels, batch: n, height: h, width: w)
-        let maps = inputShape.channels * n
         let share = 1 / Float(size * size)
         let stride = rows.stride, size = size, isMax = kind == .max
+        if isMax {
+            precondition(cachedArgmax.count == gradient.data.count, "max pooling's backward needs a training forward")
+        }
         gradient.data.withUnsafeBufferPointer { gb in
             dx.data.withUnsafeMutableBufferPointer { db in
-                cachedInput.withUnsafeBufferPointer { xb in
-                    cachedOutput.withUnsafeBufferPointer { yb in
-                        let g = gb.baseAddress!
-                        for m in 0..<maps {
-                            let plane = db.baseAddress! + m * h * w
+                cachedArgmax.withUnsafeBufferPointer { ab in
+                    let g = SharedReadPointer(gb.baseAddress!), d = SharedPointer(db.baseAddress!)
+                    let argmax = isMax ? SharedReadPointer(ab.baseAddress!) : nil
+                    // Map by map: windows may overlap inside a map, never across maps.
+                    parallelFor(inputShape.channels * n, threads: context.threads) { range in
+                        for m in range {
+                            let plane = d.pointer + m * h * w, first = m * oh * ow
+                            if let at = argmax?.pointer {
+                                for o in first..<(first + oh * ow) { plane[Int(at[o])] += g.pointer[o] }
+                                continue
+                            }
                             for oy in 0..<oh {
                                 for ox in 0..<ow {
-                                    let o = (m * oh + oy) * ow + ox, corner = oy * stride * w + ox * stride
-                                    if isMax {
-                                        // The first position holding the maximum takes the gradient.
-                                        let x = xb.baseAddress! + m * h * w, best = yb[o]
-                                        var at = corner
-                                        search: for a in 0..<size {
-                                            for b in 0..<size where x[corner + a * w + b] == best {
-                                                at = corner + a * w + b
-                                                break search
-                                            }
-                                        }
-                                        plane[at] += g[o]
-                                    } else {
-                                        for a in 0..<size { for b in 0..<size { plane[corner + a * w + b] += g[o] * share } }
-                                    }
+                                    let value = g.pointer[first + oy * ow + ox] * share
+                                    let corner = plane + oy * stride * w + ox * stride
+                                    for a in 0..<size { for b in 0..<size { corner[a * w + b] += value } }
                                 }
                             }
                         }
