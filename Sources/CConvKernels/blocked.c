@@ -17,6 +17,13 @@ typedef int i16v __attribute__((vector_size(64), aligned(4)));
 #define store16(p, v) (*(v16 *)(p) = (v))
 // max(v, 0) with NaN kept, as Activation.relu (x < 0 ? 0 : x).
 #define relu16(v) ((v16)((i16v)(v) & ~(i16v)((v) < 0)))
+// Swift.max(x, y) per lane: y >= x ? y : x.
+#define max16(x, y)                                                                                            \
+    ({                                                                                                         \
+        const v16 x_ = (x), y_ = (y);                                                                          \
+        const i16v take_ = (i16v)(y_ >= x_);                                                                   \
+        (v16)(((i16v)y_ & take_) | ((i16v)x_ & ~take_));                                                       \
+    })
 #define sum16(v)                                                                                               \
     ({                                                                                                         \
         const v16 s_ = (v);                                                                                    \
@@ -104,15 +111,16 @@ void convd_pool_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t
                     for (int a = 0; a < size; a++)
                         for (int b = 0; b < size; b++) acc += load16(w + a * in_row_stride + b * 16);
                     acc *= scale;
+                } else if (size == 2) {
+                    // Pooling.pool's 2×2 order, max(max(p0, p1), max(p2, p3)), with Swift.max's
+                    // rule max(x, y) = y >= x ? y : x: the same value for NaN and signed zeros.
+                    const v16 ab = max16(load16(w), load16(w + 16));
+                    const v16 cd = max16(load16(w + in_row_stride), load16(w + in_row_stride + 16));
+                    acc = max16(ab, cd);
                 } else {
-                    // The window's first sample first, so a NaN there stays (as Pooling's max).
-                    for (int a = 0; a < size; a++) {
-                        for (int b = 0; b < size; b++) {
-                            const v16 v = load16(w + a * in_row_stride + b * 16);
-                            const i16v greater = v > acc;
-                            acc = (v16)(((i16v)v & greater) | ((i16v)acc & ~greater));
-                        }
-                    }
+                    // Pooling.pool's order for other windows: the first sample, then every sample.
+                    for (int a = 0; a < size; a++)
+                        for (int b = 0; b < size; b++) acc = max16(acc, load16(w + a * in_row_stride + b * 16));
                 }
                 store16(out + x * 16, acc);
             }

@@ -5,17 +5,24 @@ import COpenBLAS
 public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    useSingleThreadedGEMM()
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// Sets how many threads OpenBLAS uses for every following `gemm` in the process. With one,
-/// OpenBLAS's worker threads (started when the library loads, spinning on sched_yield for a
-/// while before they sleep) are stopped, so they take no core from convd's own threads.
-public func setGEMMThreads(_ threads: Int) {
-    openblas_set_num_threads(Int32(max(1, threads)))
-    if threads <= 1 { _ = blas_thread_shutdown_() }
+/// Makes OpenBLAS single-threaded for the rest of the process, once: convd splits its GEMMs
+/// over its own threads (`parallelGEMM`), and OpenBLAS's worker threads, started when the
+/// library loads, spin on sched_yield for a while before they sleep, taking a core from
+/// convd's. The first `gemm` does it, before any product has run, so no worker is ever busy
+/// when they are stopped; a program calls it at start to stop them before its first GEMM.
+public func useSingleThreadedGEMM() {
+    _ = singleThreadedBLAS
 }
+
+private let singleThreadedBLAS: Void = {
+    openblas_set_num_threads(1)
+    _ = blas_thread_shutdown_()
+}()
 
 /// `gemm` with the columns of C split over `threads` chunks, each a single-threaded OpenBLAS
 /// call on convd's own thread pool (so no second pool of spinning BLAS threads competes with

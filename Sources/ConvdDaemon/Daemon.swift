@@ -62,7 +62,7 @@ public final class Daemon: @unchecked Sendable {
         let log = logger
         scheduler = Scheduler(ledger: ledger) { log.error("\($0)") }
         for pipeline in pipelines { _ = table.insert(pipeline, extraIgnored: config.daemon.ignore) }
-        setGEMMThreads(1)
+        useSingleThreadedGEMM()
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit becomes EFBIG, a transient failure
     }

@@ -14,8 +14,9 @@ public struct LayerContext {
     public var threads: Int
     /// The seeded source of randomness (dropout masks).
     public var random: SplitMix64
-    /// Whether inference runs convolutions on the blocked kernel (the default); false runs the
-    /// im2col + GEMM path that training uses, the reference the tests hold the fast path to.
+    /// Whether convolutions use the blocked kernel where it applies (the default): inference's
+    /// forward pass and training's stride-1 data gradient. False runs the im2col + GEMM forms,
+    /// the reference the tests hold the fast paths to.
     public var blockedConvolution = true
     /// Whether `backward` must return ∂L/∂input. The network clears it for its first layer,
     /// whose input gradient nobody reads; layers may then skip it and return an empty batch.

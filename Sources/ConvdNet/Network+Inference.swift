@@ -73,18 +73,22 @@ extension Network {
     }
 
     /// `count` copies of this network with its current weights and buffers: made once and
-    /// kept, and on every call handed this network's values (shared arrays, so no copy), so
-    /// training in between is seen. Inference never writes weights, so sharing them is safe.
+    /// kept, and handed this network's values (shared arrays, so no copy) whenever they
+    /// changed, so training in between is seen. Inference never writes weights, so sharing them is safe.
     private func replicas(_ count: Int) -> [Network] {
         while inferenceReplicas.count < count {
             // The specs built this network once, so building them again cannot fail.
             guard let copy = try? Network(input: inputShape, specs: specs) else { preconditionFailure("rebuild failed") }
             inferenceReplicas.append(copy)
         }
-        let mine = parameters, myBuffers = buffers
-        for copy in inferenceReplicas.prefix(count) {
+        // Only copies behind this network's weights version are handed them (a hand-over
+        // counts as a write in the copy, which would have its packed weights made again).
+        let mine = parameters, myBuffers = buffers, version = weightsVersion
+        while replicaVersions.count < inferenceReplicas.count { replicaVersions.append(-1) }
+        for (i, copy) in inferenceReplicas.prefix(count).enumerated() where replicaVersions[i] != version {
             for (theirs, source) in zip(copy.parameters, mine) { theirs.value = source.value }
             for (theirs, source) in zip(copy.buffers, myBuffers) { theirs.value = source.value }
+            replicaVersions[i] = version
         }
         return Array(inferenceReplicas.prefix(count))
     }

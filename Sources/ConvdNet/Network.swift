@@ -31,6 +31,8 @@ public final class Network {
     public let specs: [LayerSpec]
     /// Copies that `infer` runs on other threads (Network+Inference.swift); empty until then.
     var inferenceReplicas: [Network] = []
+    /// The weights version each copy was last handed.
+    var replicaVersions: [Int] = []
     /// The compiled inference plan, the weights version it was made for (nil plan: the layer
     /// order has none), and its per-thread workspaces (Network+Inference.swift).
     var inferencePlan: (plan: InferencePlan?, version: Int)?

@@ -61,6 +61,8 @@ public final class Optimizer {
             let id = ObjectIdentifier(p)
             let state = moments[id] ?? Moments(count: p.value.count, adam: kind == .adam)
             moments[id] = state
+            precondition(state.first.count == p.value.count && p.gradient.count == p.value.count,
+                         "optimizer state does not match parameter \(p.name)")
             let decay = p.decays ? weightDecay : 0, kind = kind
             // One borrow of each array per parameter (one version bump), then plain loops.
             p.value.withUnsafeMutableBufferPointer { value in

@@ -89,7 +89,7 @@ public struct Trainer {
     /// batched); `progress` hears about each batch and `epochDone` about each epoch.
     public func train(_ network: Network, on data: Dataset, input: InputSpec, progress: (BatchProgress) -> Void = { _ in },
                       epochDone: (EpochReport) -> Void = { _ in }) -> [EpochReport] {
-        setGEMMThreads(1)  // the layers split their GEMMs over convd's own threads
+        useSingleThreadedGEMM()  // the layers split their GEMMs over convd's own threads
         let (train, validation) = split(data)
         let optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
                                   momentum: options.momentum, weightDecay: options.weightDecay)
@@ -143,7 +143,6 @@ public struct Trainer {
     public static func evaluate(_ network: Network, on data: Dataset, input: InputSpec, threads: Int,
                                 batchSize: Int = 500)
         -> (loss: Float, evaluation: Evaluation) {
-        setGEMMThreads(1)
         var predicted: [Int] = []
         var lossSum: Float = 0
         var random = SplitMix64(seed: 0)

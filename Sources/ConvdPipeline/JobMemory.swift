@@ -94,10 +94,13 @@ public struct ModelFootprint: Sendable, Equatable {
         bytes = (input.bytes ⊗ 2) ⊕ (layerOutputs.reduce(0, ⊕) ⊗ 8)
     }
 
-    /// The footprint of `model`.
+    /// The footprint of `model`, its maps counted about as the inference plan stores them:
+    /// channels in blocks of 16 lanes, inside a border.
     public init(_ model: Model) {
-        self.init(input: model.input.shape,
-                  layerOutputs: model.network.layers.map { $0.outputShape.channels ⊗ $0.outputShape.height ⊗ $0.outputShape.width })
+        self.init(input: model.input.shape, layerOutputs: model.network.layers.map { layer in
+            let shape = layer.outputShape
+            return ((shape.channels + 15) / 16 * 16) ⊗ (shape.height ⊕ 2) ⊗ (shape.width ⊕ 2)
+        })
     }
 }
 

@@ -92,6 +92,25 @@ struct InferencePlanTests {
         #expect(kinds == ["conv+relu", "pool", "conv+relu", "pool", "dense"])
     }
 
+    @Test("max pooling in the plan keeps Pooling's NaN rule: a NaN after a window's first sample is passed over")
+    func poolingNaN() throws {
+        for window in [2, 3] {
+            let network = try Network(input: SampleShape(channels: 1, height: 6, width: 6), specs: [
+                .maxpool(size: window, stride: window), .flatten, .dense(units: 3),
+            ], seed: 4)
+            // NaN in the second row of every window: never a window's first sample.
+            var data = (0..<36).map { Float(($0 * 7) % 11) - 5 }
+            for i in data.indices where (i / 6) % window == 1 { data[i] = i % 2 == 0 ? .nan : -0.0 }
+            let input = BatchTensor(channels: 1, batch: 1, height: 6, width: 6, data: data)
+            var context = LayerContext(training: false, threads: 1)
+            context.blockedConvolution = false
+            let expected = network.forward(input, context: &context).data
+            let got = network.infer(input, threads: 1).data
+            #expect(expected.allSatisfy { $0.isFinite })
+            #expect(maxAbsDifference(got, expected) <= 1e-5, "window \(window)")
+        }
+    }
+
     @Test("a weight change rebuilds the plan; an order it does not cover runs layer by layer")
     func rebuildAndFallback() throws {
         let network = try Network(input: Preset.input, specs: Preset.fmnistSmall.specs, seed: 5)

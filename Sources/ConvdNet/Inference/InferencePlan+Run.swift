@@ -93,10 +93,12 @@ extension InferencePlan {
         case let .globalAverage(input, m, output, om):
             let scale = 1 / Float(m.height * m.width)
             for block in 0..<m.blocks {
-                var sums = [Float](repeating: 0, count: 16)
+                var sums = SIMD16<Float>(repeating: 0)
                 for row in 0..<m.height {
                     let line = b[input] + m.origin + block * m.blockStride + row * m.rowStride
-                    for i in 0..<(m.width * 16) { sums[i % 16] += line[i] }
+                    for x in 0..<m.width {
+                        sums += UnsafeRawPointer(line + x * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    }
                 }
                 let out = b[output] + om.origin + block * om.blockStride
                 for lane in 0..<16 { out[lane] = sums[lane] * scale }

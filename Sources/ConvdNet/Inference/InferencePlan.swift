@@ -261,7 +261,7 @@ private struct PlanBuilder {
 
     mutating func convolution(_ conv: Conv2DLayer, at i: Int, input: PlanValue) -> (PlanValue, Int)? {
         let c = conv.inputShape.channels, k = conv.outputShape.channels
-        guard conv.rows.padBefore == conv.columns.padBefore else { return nil }
+        guard conv.runsBlocked else { return nil }
         let border: Int
         switch input {
         case let .planar(_, _, p): border = p

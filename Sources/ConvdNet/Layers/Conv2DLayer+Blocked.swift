@@ -49,25 +49,39 @@ struct BlockedPass {
 }
 
 extension Conv2DLayer {
-    /// Whether the blocked kernel computes this layer (it takes one padding for all sides).
+    /// Whether the blocked kernel computes this layer: one padding for all sides, and buffers
+    /// (the zero-bordered input, the output's 16-lane blocks) within NetworkLimits' tensor cap,
+    /// which the architecture checks held only for the output and the unfolded input.
     var runsBlocked: Bool {
         rows.padBefore == columns.padBefore && rows.padAfter == rows.padBefore && columns.padAfter == columns.padBefore
+            && Self.blockedFits(inputShape, border: rows.padBefore) && Self.blockedFits(outputShape, border: 0)
     }
 
     /// Whether the blocked kernel can compute the data gradient: stride 1, a padding within the
-    /// kernel's span.
+    /// kernel's span, ∂Y's bordered copy within the cap.
     var inputGradientCanRunBlocked: Bool {
         runsBlocked && rows.stride == 1 && rows.dilation * (size - 1) >= rows.padBefore
+            && Self.blockedFits(outputShape, border: rows.dilation * (size - 1) - rows.padBefore)
     }
 
-    /// Whether the data gradient runs blocked: it can, with no more than twice the multiply-adds of the GEMM form. The blocked kernel computes every
-    /// lane of a block and every tap, the zero padding's included; Wᵀ·∂Y only the taps that
-    /// land inside — far fewer for a large kernel on a small map (LeNet's second layer).
+    /// Whether `shape` with its channels in blocks of 16 and a zero border fits the cap.
+    static func blockedFits(_ shape: SampleShape, border: Int) -> Bool {
+        let lanes = (shape.channels + 15) / 16 * 16
+        let (rows, rowOverflow) = (shape.height + 2 * border).multipliedReportingOverflow(by: shape.width + 2 * border)
+        let (count, overflow) = rows.multipliedReportingOverflow(by: lanes)
+        return !rowOverflow && !overflow && count <= NetworkLimits.maxTensorElements
+    }
+
+    /// Whether the data gradient runs blocked: it can, with no more than twice the multiply-adds
+    /// of the GEMM form. The blocked kernel computes every lane of a block and every tap, the
+    /// zero padding's included; Wᵀ·∂Y only the taps that land inside — far fewer for a large
+    /// kernel on a small map (LeNet-5's second layer). (In Double: the products may pass Int.)
     var inputGradientRunsBlocked: Bool {
         guard inputGradientCanRunBlocked else { return false }
-        let lanes = (inputShape.channels + 15) / 16 * 16, taps = size * size
-        let blockedWork = lanes * inputShape.height * inputShape.width * outputShape.channels * taps
-        let gemmWork = patchSize * outputShape.height * outputShape.width * outputShape.channels
+        let lanes = Double((inputShape.channels + 15) / 16 * 16), taps = Double(size * size)
+        let filters = Double(outputShape.channels)
+        let blockedWork = lanes * Double(inputShape.height * inputShape.width) * filters * taps
+        let gemmWork = Double(patchSize) * Double(outputShape.height * outputShape.width) * filters
         return blockedWork <= 2 * gemmWork
     }
 

@@ -21,6 +21,7 @@ public final class PoolLayer: Layer {
     let pooling: Pooling
     /// Max pooling in training: where each output came from, inside its map.
     private var cachedArgmax: [Int32] = []
+    /// The batch of the last training forward pass (the one backward differentiates).
     private var cachedBatch = 0
 
     init(spec: LayerSpec, input: SampleShape) {
@@ -43,9 +44,9 @@ public final class PoolLayer: Layer {
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         var output = BatchTensor(channels: input.channels, batch: input.batch, height: outputShape.height,
                                  width: outputShape.width)
-        cachedBatch = input.batch
         let maps = input.channels * input.batch
         let recordsArgmax = kind == .max && context.training
+        if context.training { cachedBatch = input.batch }
         if recordsArgmax && cachedArgmax.count != output.data.count {
             cachedArgmax = [Int32](repeating: 0, count: output.data.count)
         }
@@ -72,9 +73,8 @@ public final class PoolLayer: Layer {
         var dx = BatchTensor(channels: inputShape.channels, batch: n, height: h, width: w)
         let share = 1 / Float(size * size)
         let stride = rows.stride, size = size, isMax = kind == .max
-        if isMax {
-            precondition(cachedArgmax.count == gradient.data.count, "max pooling's backward needs a training forward")
-        }
+        precondition(gradient.batch == n && (!isMax || cachedArgmax.count == gradient.data.count),
+                     "pooling's backward needs the training forward pass of the same batch")
         gradient.data.withUnsafeBufferPointer { gb in
             dx.data.withUnsafeMutableBufferPointer { db in
                 cachedArgmax.withUnsafeBufferPointer { ab in
