@@ -1,6 +1,7 @@
 // The convd executable: the root command and its subcommands. Each subcommand builds values
 // from the libraries and runs them; no image or convolution logic lives here.
 import ArgumentParser
+import ConvdCore
 
 @main
 struct Convd: AsyncParsableCommand {
@@ -25,4 +26,11 @@ struct Convd: AsyncParsableCommand {
                       FilterCommand.self, KernelsCommand.self, TrainCommand.self, EvalCommand.self,
                       ClassifyCommand.self, InspectCommand.self]
     )
+
+    /// OpenBLAS's worker threads are stopped before any command runs: convd splits its GEMMs over
+    /// its own threads, and idle BLAS threads spinning beside them would take a core.
+    static func main() async {
+        useSingleThreadedGEMM()
+        await main(nil)
+    }
 }

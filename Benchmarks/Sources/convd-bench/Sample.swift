@@ -196,7 +196,6 @@ private func sampleInfer(_ options: SampleArguments) {
     let batch = options.int("batch", 1), threads = options.int("threads", 1)
     let count = options.int("images", batch == 1 ? 512 : 2048), reps = options.int("reps", 3)
     guard let network = try? Network(input: Preset.input, specs: preset.specs, seed: 1) else { fail("network") }
-    useSingleThreadedGEMM()  // as the trainer and the daemon: the layers split their GEMMs over convd's threads
     let pixels = uniformFloats(count * 784, seed: 3, scale: 2, offset: -1)
     let images = (0..<count).map { i in
         Tensor(channels: 1, height: 28, width: 28, scalars: Array(pixels[(i * 784)..<((i + 1) * 784)]))
@@ -214,7 +213,6 @@ private func sampleConvLayer(_ options: SampleArguments) {
         .conv2d(filters: 64, size: 3, stride: 1, padding: 1, dilation: 1, bias: true), .globalAvgpool]) else {
         fail("network")
     }
-    useSingleThreadedGEMM()
     let x = BatchTensor(channels: 64, batch: 1, height: 56, width: 56,
                         data: uniformFloats(64 * 56 * 56, seed: 4, scale: 2, offset: -1))
     var context = LayerContext(training: false, threads: threads)

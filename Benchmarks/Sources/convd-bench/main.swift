@@ -11,6 +11,7 @@ import Glibc
 import Darwin
 #endif
 
+useSingleThreadedGEMM()  // as convd does at start: no idle OpenBLAS threads beside the measured ones
 let arguments = CommandLine.arguments.dropFirst()
 let suite = arguments.first ?? "filters"
 let runs = Int(arguments.dropFirst().first ?? "") ?? 11

@@ -61,7 +61,6 @@ struct ClassifyCommand: ParsableCommand {
             printError("convd: \(DisplayText.escaped("\(error)"))")
             throw ExitCode.failure
         }
-        useSingleThreadedGEMM()  // the layers split their GEMMs over convd's own threads
         let pipeline = ImagePipeline(model: ModelFootprint(loaded), topK: top,
                                      maxJobBytes: maxJobBytes ?? MemoryBudget.defaultJobBytes(workers: 1),
                                      threads: threads ?? onlineCoreCount)
