@@ -2,10 +2,18 @@
 // reorders (fast paths against the reference loop).
 import ConvdCore
 
-/// The largest |a - b| over two equal-length arrays (infinity if the lengths differ).
+/// The largest |a - b| over two equal-length arrays (infinity if the lengths differ, or if
+/// only one side holds a NaN at some index).
 public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     guard a.count == b.count else { return .infinity }
-    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    // Equal values (infinities included) differ by 0; a NaN on one side only is infinitely
+    // far (max alone would pass over it), NaN on both sides agrees.
+    return zip(a, b).reduce(0) { worst, pair in
+        let (x, y) = pair
+        if x == y || (x.isNaN && y.isNaN) { return worst }
+        if x.isNaN || y.isNaN { return .infinity }
+        return max(worst, abs(x - y))
+    }
 }
 
 /// Random samples in -1...1 from a seeded generator.

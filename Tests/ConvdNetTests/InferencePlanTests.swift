@@ -111,6 +111,21 @@ struct InferencePlanTests {
         }
     }
 
+    @Test("the lanes past a map's channels hold 0, not 0·x: an infinite input a ReLU removes leaves the logits finite")
+    func infiniteInput() throws {
+        let network = try Network(input: SampleShape(channels: 1, height: 3, width: 3), specs: [
+            .conv2d(filters: 3, size: 1, stride: 1, padding: 0, dilation: 1, bias: true), .relu, .flatten, .dense(units: 2),
+        ], seed: 6)
+        network.parameters[0].value = [0.5, 1, 2]
+        let data: [Float] = [-.infinity, 1, 2, 3, -.infinity, 5, 6, 7, 8]
+        let input = BatchTensor(channels: 1, batch: 1, height: 3, width: 3, data: data)
+        var context = LayerContext(training: false, threads: 1)
+        context.blockedConvolution = false
+        let expected = network.forward(input, context: &context).data
+        #expect(expected.allSatisfy { $0.isFinite })
+        #expect(maxAbsDifference(network.infer(input, threads: 1).data, expected) <= 1e-4)
+    }
+
     @Test("a weight change rebuilds the plan; an order it does not cover runs layer by layer")
     func rebuildAndFallback() throws {
         let network = try Network(input: Preset.input, specs: Preset.fmnistSmall.specs, seed: 5)

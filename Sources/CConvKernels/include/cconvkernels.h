@@ -47,6 +47,9 @@ typedef struct {
     float *output;
     ptrdiff_t out_block_stride, out_row_stride;
     int out_blocks, out_w, row_begin, row_end;
+    /// Output channels: lanes past them in the last block are stored as 0 (not 0·x, which
+    /// is NaN for an infinite input).
+    int out_channels;
     int relu;
 } convd_blocked_conv;
 

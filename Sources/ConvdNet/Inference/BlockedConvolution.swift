@@ -38,6 +38,7 @@ func blockedConvolve(_ input: BlockedInput, channels: Int, kernel: Int, stride: 
     p.out_block_stride = map.blockStride
     p.out_row_stride = map.rowStride
     p.out_blocks = Int32(map.blocks)
+    p.out_channels = Int32(map.channels)
     p.out_w = Int32(map.width)
     p.row_begin = Int32(rows.lowerBound)
     p.row_end = Int32(rows.upperBound)
