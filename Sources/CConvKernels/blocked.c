@@ -32,6 +32,24 @@ typedef int i16v __attribute__((vector_size(64), aligned(4)));
         t_;                                                                                                    \
     })
 
+// A 16×16 transpose in registers: four rounds that swap the off-diagonal b×b sub-blocks of
+// every 2b×2b block (b = 8, 4, 2, 1). Lane j of row i ends as lane i of row j.
+#define LO8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define HI8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define LO4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define HI4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define LO2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define HI2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define LO1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define HI1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define SWAP_ROUND(r, b, LO, HI)                                                                               \
+    for (int i_ = 0; i_ < 16; i_++) {                                                                          \
+        if (i_ & (b)) continue;                                                                                \
+        const v16 top_ = r[i_], bottom_ = r[i_ + (b)];                                                         \
+        r[i_] = __builtin_shufflevector(top_, bottom_, LO);                                                    \
+        r[i_ + (b)] = __builtin_shufflevector(top_, bottom_, HI);                                              \
+    }
+
 #if defined(__x86_64__) || defined(__i386__)
 #define FN_NAME blocked_avx512
 #define FN_TARGET __attribute__((target("avx512f,avx2,fma")))
@@ -128,30 +146,25 @@ void convd_pool_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t
     }
 }
 
-// Pixel by pixel, the 16 lanes of a block together: each output line is written once while
-// the 16 planes are read as 16 sequential streams (and the reverse for unpacking).
+typedef void (*pack_fn)(const float *, ptrdiff_t, int, int, int, float *, ptrdiff_t, ptrdiff_t);
+typedef void (*unpack_fn)(const float *, ptrdiff_t, ptrdiff_t, int, int, int, float *, ptrdiff_t);
+
 void convd_pack_blocked(const float *planes, ptrdiff_t plane_stride, int channels, int height, int width,
                         float *output, ptrdiff_t out_block_stride, ptrdiff_t out_row_stride) {
-    for (int c0 = 0; c0 < channels; c0 += 16) {
-        const int lanes = channels - c0 < 16 ? channels - c0 : 16;
-        for (int y = 0; y < height; y++) {
-            const float *src = planes + c0 * plane_stride + (ptrdiff_t)y * width;
-            float *row = output + (c0 / 16) * out_block_stride + (ptrdiff_t)y * out_row_stride;
-            for (int x = 0; x < width; x++)
-                for (int l = 0; l < lanes; l++) row[x * 16 + l] = src[l * plane_stride + x];
-        }
-    }
+#if defined(__x86_64__) || defined(__i386__)
+    static const pack_fn fns[3] = {blocked_generic_pack, blocked_avx2_pack, blocked_avx512_pack};
+#else
+    static const pack_fn fns[3] = {blocked_generic_pack, blocked_generic_pack, blocked_generic_pack};
+#endif
+    fns[level()](planes, plane_stride, channels, height, width, output, out_block_stride, out_row_stride);
 }
 
 void convd_unpack_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, int channels,
                           int height, int width, float *planes, ptrdiff_t plane_stride) {
-    for (int c0 = 0; c0 < channels; c0 += 16) {
-        const int lanes = channels - c0 < 16 ? channels - c0 : 16;
-        for (int y = 0; y < height; y++) {
-            const float *row = input + (c0 / 16) * in_block_stride + (ptrdiff_t)y * in_row_stride;
-            float *dst = planes + c0 * plane_stride + (ptrdiff_t)y * width;
-            for (int x = 0; x < width; x++)
-                for (int l = 0; l < lanes; l++) dst[l * plane_stride + x] = row[x * 16 + l];
-        }
-    }
+#if defined(__x86_64__) || defined(__i386__)
+    static const unpack_fn fns[3] = {blocked_generic_unpack, blocked_avx2_unpack, blocked_avx512_unpack};
+#else
+    static const unpack_fn fns[3] = {blocked_generic_unpack, blocked_generic_unpack, blocked_generic_unpack};
+#endif
+    fns[level()](input, in_block_stride, in_row_stride, channels, height, width, planes, plane_stride);
 }
