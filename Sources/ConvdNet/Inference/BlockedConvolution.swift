@@ -51,3 +51,17 @@ func blockedConvolve(_ input: BlockedInput, channels: Int, kernel: Int, stride: 
         }
     }
 }
+
+/// Copies rows `rows` of every channel of `shape` (channel c's plane at planes + c·planeStride)
+/// into the planar buffer at `staged`, inside a zero border of `border` (the planar
+/// counterpart of convd_pack_blocked; the border itself is never written).
+func stagePlanar(_ planes: UnsafePointer<Float>, planeStride: Int, _ shape: SampleShape, rows: Range<Int>,
+                 border: Int, into staged: UnsafeMutablePointer<Float>) {
+    let rowStride = shape.width + 2 * border, padded = (shape.height + 2 * border) * rowStride
+    for c in 0..<shape.channels {
+        for row in rows {
+            (staged + c * padded + (row + border) * rowStride + border)
+                .update(from: planes + c * planeStride + row * shape.width, count: shape.width)
+        }
+    }
+}

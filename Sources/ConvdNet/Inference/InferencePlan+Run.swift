@@ -57,13 +57,7 @@ extension InferencePlan {
         let plane = input.height * input.width, first = x + sample * plane, planeStride = batch * plane
         switch inputValue {
         case let .planar(buffer, shape, border):
-            let rowStride = shape.width + 2 * border, padded = (shape.height + 2 * border) * rowStride
-            for c in 0..<shape.channels {
-                for row in 0..<shape.height {
-                    (b[buffer] + c * padded + (row + border) * rowStride + border)
-                        .update(from: first + c * planeStride + row * shape.width, count: shape.width)
-                }
-            }
+            stagePlanar(first, planeStride: planeStride, shape, rows: 0..<shape.height, border: border, into: b[buffer])
         case let .map(buffer, m):
             convd_pack_blocked(first, planeStride, Int32(m.channels), Int32(m.height), Int32(m.width),
                                b[buffer] + m.origin, m.blockStride, m.rowStride)

@@ -92,8 +92,6 @@ final class InferencePlan: @unchecked Sendable {
     let outputBuffer: Int
     /// Logits per image.
     let outputCount: Int
-    /// The sum of the weights' versions it was packed from.
-    let version: Int
 
     /// The plan for `network`, or nil when its layer order is not covered.
     init?(network: Network) {
@@ -105,7 +103,6 @@ final class InferencePlan: @unchecked Sendable {
         bufferSizes = builder.sizes
         outputBuffer = built.output
         outputCount = built.count
-        version = network.weightsVersion
     }
 }
 

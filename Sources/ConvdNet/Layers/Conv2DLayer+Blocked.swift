@@ -113,11 +113,11 @@ func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int,
     let outMap = BlockedMap(channels: pass.output.channels, height: pass.output.height, width: pass.output.width,
                             border: 0)
     let planar = c < 16
-    let planarRow = width + 2 * border, planarPlane = (height + 2 * border) * planarRow
+    let planarCount = c * (height + 2 * border) * (width + 2 * border)
     // Samples per thread when there are enough of them, else rows of each sample.
     let bySample = n >= threads
     let chunks = max(1, bySample ? min(threads, n) : min(threads, outMap.height))
-    let spaces = state.workspaces(chunks, sizes: [planar ? c * planarPlane : inMap.count, outMap.count])
+    let spaces = state.workspaces(chunks, sizes: [planar ? planarCount : inMap.count, outMap.count])
     var output = BatchTensor(channels: outMap.channels, batch: n, height: outMap.height, width: outMap.width)
     let plane = height * width, outPlane = outMap.height * outMap.width
     input.data.withUnsafeBufferPointer { xBuffer in
@@ -134,12 +134,8 @@ func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int,
                 let source = x.pointer + sample * plane + first * width
                 let from: BlockedInput
                 if planar {
-                    for ch in 0..<c {
-                        for row in first..<last {
-                            (staged + ch * planarPlane + (row + border) * planarRow + border)
-                                .update(from: source + ch * n * plane + (row - first) * width, count: width)
-                        }
-                    }
+                    stagePlanar(x.pointer + sample * plane, planeStride: n * plane, pass.input, rows: first..<last,
+                                border: border, into: staged)
                     from = .planar(UnsafePointer(staged), pass.input, border: border)
                 } else {
                     convd_pack_blocked(source, n * plane, Int32(c), Int32(last - first), Int32(width),
