@@ -42,9 +42,11 @@ let package = Package(
             name: "CConvKernels",
             path: "Sources/CConvKernels"
         ),
+        // Linux calls that Swift's Glibc module does not import (sync_file_range).
+        .target(name: "CSystem"),
         // File access by descriptor, typed system errors, path keys, text escaping, clocks:
         // what is not image work, below every other target.
-        .target(name: "ConvdSystem"),
+        .target(name: "ConvdSystem", dependencies: ["CSystem"]),
         .target(
             name: "ConvdCore",
             dependencies: ["COpenBLAS", "CConvKernels"]

@@ -87,7 +87,7 @@ def workloads():
                 args = ["--op", op, "--image", image, "--size", "2048", "--level", str(level), "--reps", "5"]
                 out.append(("png", f"png {op} 2048² {image} z{level}", f"cv2.im{op}",
                             convd("png", *args), anchor("png.py", *args), {}))
-    for model in ("fmnist-small", "lenet5"):
+    for model in ("fmnist-small", "lenet5", "fashion"):
         for batch in (1, 256):
             for threads in (1, 2):
                 args = ["--model", model, "--batch", str(batch), "--threads", str(threads), "--reps", "5"]

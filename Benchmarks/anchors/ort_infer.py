@@ -1,7 +1,7 @@
 """Anchor: inference with onnxruntime on a CPU session (intra_op_num_threads = --threads,
 inter_op_num_threads = 1, sequential execution), as a user of onnxruntime writes it.
 
---model fmnist-small|lenet5: class probabilities for --images random 1×28×28 inputs, fed
+--model fmnist-small|lenet5|fashion: class probabilities for --images random 1×28×28 inputs, fed
   --batch at a time (the exported model ends in a softmax, as convd's predict does).
 --model conv-layer: one 64→64 3×3 convolution (padding 1, bias) on a 1×64×56×56 input.
 """
@@ -13,7 +13,7 @@ import onnxruntime as ort
 from common import emit, parser, timed_reps
 
 p = parser(__doc__)
-p.add_argument("--model", choices=["fmnist-small", "lenet5", "conv-layer"], default="fmnist-small")
+p.add_argument("--model", choices=["fmnist-small", "lenet5", "fashion", "conv-layer"], default="fmnist-small")
 p.add_argument("--batch", type=int, default=1)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--images", type=int)

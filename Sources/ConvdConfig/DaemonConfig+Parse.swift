@@ -102,7 +102,8 @@ extension DaemonConfig {
             rescanInterval: r.seconds("rescan_interval", &issues) ?? 600,
             stopTimeout: r.seconds("stop_timeout", &issues) ?? 30,
             ledgerRetentionDays: r.int("ledger_retention", in: 1...36_500, &issues) ?? 30,
-            ignore: r.strings("ignore", &issues) ?? [])
+            ignore: r.strings("ignore", &issues) ?? [],
+            sync: r.choice("sync", SyncMethod.allCases.map(\.rawValue), &issues).flatMap(SyncMethod.init) ?? .filesystem)
         r.reportUnknown(&issues)
         return settings
     }

@@ -28,6 +28,16 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case text, json
 }
 
+/// How the committer makes a group of outputs durable before the ledger finishes their jobs.
+public enum SyncMethod: String, Sendable, CaseIterable {
+    /// Rename the group's outputs into place, then one syncfs(2) per output file system: one
+    /// device flush for the group, and the folder entries are durable too. It also writes out
+    /// whatever else is dirty on that file system.
+    case filesystem
+    /// fsync(2) each output before its rename: one device flush per file, nothing else touched.
+    case file
+}
+
 /// `[daemon]`: settings of the whole process.
 public struct DaemonSettings: Sendable, Equatable {
     /// Parallel jobs (default: the cores online).
@@ -58,6 +68,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var ledgerRetentionDays: Int
     /// Extra name patterns ignored in every watch.
     public var ignore: [String]
+    /// How outputs are made durable: `filesystem` (default) or `file`.
+    public var sync: SyncMethod = .filesystem
 }
 
 /// `[chains]`: one entry.

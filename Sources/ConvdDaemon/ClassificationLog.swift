@@ -1,6 +1,7 @@
 // ClassificationLog: the append-only JSON-lines file users `tail -f`: one line per processed
-// file version, never through journald. Each line is one write(2) to an O_APPEND descriptor;
-// `reopen()` (on SIGHUP) starts a new file after logrotate moved the old one away.
+// file version, never through journald. Each line, or a worker's batch of lines, is one
+// write(2) to an O_APPEND descriptor; `reopen()` (on SIGHUP) starts a new file after
+// logrotate moved the old one away.
 // At start, lines the ledger finished but the log never got (a crash between the two) are
 // appended, so every finished version has exactly one line.
 import Synchronization
@@ -28,9 +29,16 @@ public final class ClassificationLog: Sendable {
     }
 
     /// Appends one line; false when the write failed (the ledger keeps the line for later).
-    public func append(_ line: String) -> Bool {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0A)
+    public func append(_ line: String) -> Bool { append([line]) }
+
+    /// Appends lines with one write(2) (a batch of finished jobs); false when it failed.
+    public func append(_ lines: [String]) -> Bool {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
+        for line in lines {
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(0x0A)
+        }
         return fd.withLock { fd in
             var done = 0
             while done < bytes.count {

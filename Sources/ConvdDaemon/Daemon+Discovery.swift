@@ -14,7 +14,7 @@ extension Daemon {
             counters.withLock { $0.discoveryBeat = monotonicClock() }
             for event in batch {
                 handle(event, into: &found)
-                if found.count >= 2000 { commit(&found) }
+                if found.count >= 256 { commit(&found) }
             }
             commit(&found)
         }

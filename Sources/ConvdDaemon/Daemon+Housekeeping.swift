@@ -77,7 +77,7 @@ extension Daemon {
         let c = counters.withLock { $0 }
         if now - c.discoveryBeat > limit { return "the discovery thread" }
         let jobLimit = max(300, 4 * interval)
-        if c.busySince.contains(where: { $0.map { now - $0 > jobLimit } ?? false }) { return "a worker" }
+        if c.busySince.contains(where: { $0.map { now - $0 > jobLimit } ?? false }) { return "a worker or the committer" }
         return nil
     }
 

@@ -1,7 +1,13 @@
-// The worker threads: claim a job, process it, and record the outcome. A finished job is
-// committed to the ledger and its classification log line appended (in sequence order)
-// *before* its after-action, so a crash in between leaves a finished version still in the
-// input, which the next listing completes (Daemon+Discovery), never a lost line.
+// The worker threads and the committer. A worker takes a batch of ready jobs and processes
+// them one by one; a processed job's outputs are staged (temporary names) and handed to the
+// committer, and the worker goes on with the next files. The committer takes every processed
+// job queued and makes their outputs durable as a group (`[daemon] sync`: renamed into place
+// and one syncfs per output file system, or each fsynced and renamed), and only then finishes
+// those jobs in the ledger, in one transaction, with their classification log lines appended
+// (in sequence order, one write) *before* their after-actions — so a crash in between leaves a
+// finished version still in the input, which the next listing completes (Daemon+Discovery),
+// never a lost line. Nothing waits to fill a batch: a single file is taken, processed and
+// committed alone.
 import ConvdConfig
 import ConvdSystem
 import Foundation
@@ -10,33 +16,140 @@ import Logging
 extension Daemon {
     /// Deaths of the process during one file's job after which the file is failed.
     static let crashLimit = 2
+    /// The most jobs a worker takes at once.
+    static let batchLimit = 8
 
-    func workerLoop(_ index: Int) {
+    func workerLoop(_ index: Int, workers: Int) {
         let processor = Processor()
         var seenGeneration = generation.withLock { $0 }
-        while let job = scheduler.next() {
-            counters.withLock { $0.busySince[index] = monotonicClock() }
-            defer { counters.withLock { $0.busySince[index] = nil } }
+        while let jobs = scheduler.next(upTo: Self.batchLimit, sharers: workers) {
             let current = generation.withLock { $0 }
             if current != seenGeneration {
                 processor.reset()
                 seenGeneration = current
             }
-            guard let entry = table.entry(named: job.watch) else {
-                // The watch was removed by a reload: the job waits in the ledger for it to return.
-                try? ledger.requeue(job, readyAt: wallClock() + 3600, attempts: job.attempts)
-                continue
+            var processed: [ProcessedJob] = []
+            for (position, job) in jobs.enumerated() {
+                if position > 0 && scheduler.isStopping {
+                    // Stopping: the jobs not started go back as they were.
+                    for rest in jobs[position...] { try? ledger.requeue(rest, readyAt: wallClock(), attempts: rest.attempts) }
+                    break
+                }
+                counters.withLock { $0.busySince[index] = monotonicClock() }
+                defer { counters.withLock { $0.busySince[index] = nil } }
+                guard let entry = table.entry(named: job.watch) else {
+                    // The watch was removed by a reload: the job waits in the ledger for it to return.
+                    try? ledger.requeue(job, readyAt: wallClock() + 3600, attempts: job.attempts)
+                    continue
+                }
+                if job.crashes >= Self.crashLimit {
+                    let display = entry.settings.input + "/" + job.path
+                    complete(job, .failed(SystemError(path: display, reason: "crashed the daemon twice; not processed again "
+                                                      + "(convd retry queues it once more)")), entry: entry)
+                    continue
+                }
+                inflight?.mark(index, job.id)
+                let outcome = processor.process(job, pipeline: entry.pipeline, now: wallClock())
+                inflight?.mark(index, 0)
+                if case .done(let result) = outcome {
+                    processed.append(ProcessedJob(job: job, entry: entry, result: result))
+                } else {
+                    complete(job, outcome, entry: entry)
+                }
             }
-            if job.crashes >= Self.crashLimit {
-                let display = entry.settings.input + "/" + job.path
-                complete(job, .failed(SystemError(path: display, reason: "crashed the daemon twice; not processed again "
-                                                  + "(convd retry queues it once more)")), entry: entry)
-                continue
-            }
-            complete(job, processor.process(job, pipeline: entry.pipeline, now: wallClock()), entry: entry)
+            commits.submit(processed)
         }
     }
 
+    /// The committer thread: commits what the workers processed, group by group, until the
+    /// queue is closed (after the last worker stopped) and empty. Its watchdog slot is `slot`.
+    func committerLoop(slot: Int) {
+        while let group = commits.take() {
+            counters.withLock { $0.busySince[slot] = monotonicClock() }
+            commit(group)
+            counters.withLock { $0.busySince[slot] = nil }
+        }
+    }
+
+    /// Makes the staged outputs of `processed` durable (`[daemon] sync`), finishes the jobs
+    /// whose outputs all made it in one ledger transaction with one log write, then runs their
+    /// after-actions. A job whose output failed is completed by its error's policy instead.
+    private func commit(_ processed: [ProcessedJob]) {
+        let durable: [ProcessedJob]
+        switch config.withLock({ $0.daemon.sync }) {
+        case .file: durable = syncEachFile(processed)
+        case .filesystem: durable = syncFileSystems(processed)
+        }
+        let finishes = durable.map { item in
+            Finish(job: item.job, failed: false, reason: nil,
+                   line: { self.logLine($0, job: item.job, entry: item.entry, result: item.result, reason: nil) })
+        }
+        do {
+            try ledger.finish(finishes) { lines in self.classificationLog.append(lines.map(\.line)) }
+        } catch {
+            logger.error("ledger: \(error)")
+            return
+        }
+        for item in durable {
+            let file = item.entry.settings.input + "/" + item.job.path
+            logger.debug("processed", metadata: [
+                "watch.name": "\(item.entry.settings.name)", "file.path": "\(file)",
+                "label": "\(item.result.classification?.label ?? "-")", "ms": "\(item.result.milliseconds)"])
+            applyAfterAction(item.job.path, inode: item.job.version.inode, entry: item.entry)
+        }
+    }
+
+    /// Starts the write-back of every staged output, then fsyncs and renames each one.
+    private func syncEachFile(_ processed: [ProcessedJob]) -> [ProcessedJob] {
+        for item in processed {
+            for file in item.result.staged { file.startWriteback() }
+        }
+        var durable: [ProcessedJob] = []
+        for item in processed {
+            do throws(SystemError) {
+                for file in item.result.staged { try file.commit() }
+                durable.append(item)
+            } catch {
+                writeFailed(item, error)
+            }
+        }
+        return durable
+    }
+
+    /// Renames every staged output into place, then one syncfs per output file system.
+    private func syncFileSystems(_ processed: [ProcessedJob]) -> [ProcessedJob] {
+        var published: [ProcessedJob] = []
+        var folders: [Directory] = []
+        var seen = Set<ObjectIdentifier>()
+        for item in processed {
+            do throws(SystemError) {
+                for file in item.result.staged { try file.publish() }
+                published.append(item)
+            } catch {
+                writeFailed(item, error)
+                continue
+            }
+            for file in item.result.staged where seen.insert(ObjectIdentifier(file.folder)).inserted {
+                folders.append(file.folder)
+            }
+        }
+        do {
+            try StagedFile.syncFileSystems(folders)
+            return published
+        } catch {
+            for item in published { writeFailed(item, error) }
+            return []
+        }
+    }
+
+    /// A job whose outputs could not be made durable: its temporary files go, and it is
+    /// retried or failed by the error's policy.
+    private func writeFailed(_ item: ProcessedJob, _ error: SystemError) {
+        for file in item.result.staged { file.discard() }
+        complete(item.job, Processor.outcome(.write(error)), entry: item.entry)
+    }
+
+    /// Records an outcome other than a processed job's: requeue, drop or fail.
     private func complete(_ job: Job, _ outcome: JobOutcome, entry: WatchEntry) {
         let now = wallClock()
         let file = entry.settings.input + "/" + job.path
@@ -68,12 +181,7 @@ extension Daemon {
             case .failed(let error):
                 try fail(job, reason: error.description, entry: entry, meta: meta)
             case .done(let result):
-                try ledger.finish(job, failed: false, reason: nil,
-                                  line: { self.logLine($0, job: job, entry: entry, result: result, reason: nil) },
-                                  wrote: { _, line in self.classificationLog.append(line) })
-                logger.debug("processed", metadata: meta.merging([
-                    "label": "\(result.classification?.label ?? "-")", "ms": "\(result.milliseconds)"]) { $1 })
-                applyAfterAction(job.path, inode: job.version.inode, entry: entry)
+                commit([ProcessedJob(job: job, entry: entry, result: result)])
             }
         } catch {
             logger.error("ledger: \(error)", metadata: meta)

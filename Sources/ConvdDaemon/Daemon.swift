@@ -31,6 +31,10 @@ public final class Daemon: @unchecked Sendable {
     let table = WatchTable()
     let events = EventQueue()
     let scheduler: Scheduler
+    /// Processed jobs on their way to the committer.
+    let commits = CommitQueue(limit: 4 * Daemon.batchLimit)
+    /// The job each worker is processing, for crash accounting at the next start.
+    let inflight: InflightMarks?
     let counters = Mutex(DaemonCounters())
     let config: Mutex<DaemonConfig>
     let generation = Mutex(0)
@@ -53,11 +57,14 @@ public final class Daemon: @unchecked Sendable {
         self.notifier = notifier
         self.oneshot = oneshot
         self.config = Mutex(config)
+        let marks = config.daemon.stateDir + "/inflight"
         do {
-            ledger = try Ledger(path: config.daemon.stateDir + "/ledger.sqlite")
+            ledger = try Ledger(path: config.daemon.stateDir + "/ledger.sqlite", crashed: InflightMarks.read(path: marks))
         } catch {
             throw DaemonError("\(config.daemon.stateDir)/ledger.sqlite: cannot open the ledger: \(error)")
         }
+        inflight = InflightMarks(path: marks)
+        inflight?.clearAll()
         classificationLog = try ClassificationLog(path: config.daemon.classificationLog)
         let log = logger
         scheduler = Scheduler(ledger: ledger) { log.error("\($0)") }
@@ -170,23 +177,36 @@ public final class Daemon: @unchecked Sendable {
                        metadata: ["watch.name": "\(entry.settings.name)", "reason": "\(reason)"])
     }
 
+    /// The discovery thread, `workers` worker threads and the committer. Each worker and the
+    /// committer has a watchdog slot in `busySince` (the committer's is the last); the
+    /// committer counts as active until the last worker stopped and it committed what was left.
     private func startThreads(workers: Int) {
-        counters.withLock { $0.busySince = Array(repeating: nil, count: workers) }
+        counters.withLock {
+            $0.busySince = Array(repeating: nil, count: workers + 1)
+            $0.activeWorkers = workers + 1
+        }
         let discovery = Thread { [self] in
             discoveryLoop()
             discoveryDone.signal()
         }
         discovery.name = "convd-discovery"
         discovery.start()
+        let running = Mutex(workers)
         for index in 0..<workers {
-            counters.withLock { $0.activeWorkers += 1 }
             let worker = Thread { [self] in
-                workerLoop(index)
+                workerLoop(index, workers: workers)
                 counters.withLock { $0.activeWorkers -= 1 }
+                if running.withLock({ $0 -= 1; return $0 }) == 0 { commits.close() }
             }
             worker.name = "convd-worker-\(index)"
             worker.start()
         }
+        let committer = Thread { [self] in
+            committerLoop(slot: workers)
+            counters.withLock { $0.activeWorkers -= 1 }
+        }
+        committer.name = "convd-committer"
+        committer.start()
     }
 
     /// SIGHUP: reopen the classification log and reload the config.

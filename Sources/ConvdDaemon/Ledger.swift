@@ -44,6 +44,21 @@ public struct Job: Sendable, Equatable {
     public var crashes: Int = 0
 }
 
+/// A job to finish: done or failed, with its classification log line made from its seq.
+public struct Finish {
+    public var job: Job
+    public var failed: Bool
+    public var reason: String?
+    public var line: (Int64) -> String
+
+    public init(job: Job, failed: Bool, reason: String?, line: @escaping (Int64) -> String) {
+        self.job = job
+        self.failed = failed
+        self.reason = reason
+        self.line = line
+    }
+}
+
 /// A discovered version the ledger already finished.
 public struct FinishedVersion: Sendable {
     public var discovery: Discovery
@@ -75,8 +90,9 @@ public final class Ledger: Sendable {
 
     /// Opens or creates `STATE_DIR/ledger.sqlite`; rows left running by a previous process
     /// become pending again (unless `resetRunning` is false: another process, `convd retry`,
-    /// opening the ledger of a running daemon).
-    public init(path: String, resetRunning: Bool = true) throws(SQLiteError) {
+    /// opening the ledger of a running daemon). Of those, the rows in `crashed` (the jobs its
+    /// workers were processing when it died) count a crash; with `crashed` nil, every one does.
+    public init(path: String, resetRunning: Bool = true, crashed: Set<Int64>? = nil) throws(SQLiteError) {
         let database = try SQLiteDatabase(path: path)
         try database.execute("""
             PRAGMA journal_mode=WAL;
@@ -102,11 +118,19 @@ public final class Ledger: Sendable {
             try database.execute("ALTER TABLE files ADD COLUMN checked REAL")
         }
         try Self.createCounters(database)
-        // A row still running belonged to a process that died while the job ran (a clean stop
-        // puts its unstarted jobs back): that counts as a crash of this file, so a file that
-        // kills the daemon is failed after two instead of looping under Restart= (audit #4).
+        // A row still running belonged to a process that died (a clean stop puts its unstarted
+        // jobs back). The one a worker was processing counts a crash of this file, so a file
+        // that kills the daemon is failed after two instead of looping under Restart= (audit #4).
         if resetRunning {
-            try database.execute("UPDATE files SET state = 'pending', crashes = crashes + 1 WHERE state = 'running'")
+            if let crashed {
+                for id in crashed {
+                    try database.query("UPDATE files SET crashes = crashes + 1 WHERE id = ? AND state = 'running'",
+                                       [.int(id)])
+                }
+                try database.execute("UPDATE files SET state = 'pending' WHERE state = 'running'")
+            } else {
+                try database.execute("UPDATE files SET state = 'pending', crashes = crashes + 1 WHERE state = 'running'")
+            }
         }
         db = LockedDatabase(database)
     }
@@ -218,20 +242,35 @@ public final class Ledger: Sendable {
     /// line `line(seq)` with the row, and returns (seq, line). `wrote` runs inside the same
     /// lock after the commit (the caller appends the line to the classification log there),
     /// so lines reach the log in sequence order.
-    public func finish(_ job: Job, failed: Bool, reason: String?, line: (Int64) -> String,
+    public func finish(_ job: Job, failed: Bool, reason: String?, line: @escaping (Int64) -> String,
                        wrote: (Int64, String) -> Bool) throws(SQLiteError) {
+        try finish([Finish(job: job, failed: failed, reason: reason, line: line)]) { lines in
+            wrote(lines[0].seq, lines[0].line)
+        }
+    }
+
+    /// Finishes several jobs in one transaction, with consecutive sequence numbers in the
+    /// order given; `wrote` gets their (seq, line) pairs after the commit, inside the lock, and
+    /// says whether the log took them all.
+    public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(SQLiteError) {
+        guard !items.isEmpty else { return }
         try db.withLock { db throws(SQLiteError) in
-            let (seq, text) = try db.transaction { () throws(SQLiteError) -> (Int64, String) in
-                let seq = try db.query("SELECT value FROM meta WHERE key = 'next_seq'").first?.first?.int ?? 1
-                let text = line(seq)
-                try db.query("UPDATE files SET state = ?, reason = ?, finished = ?, seq = ?, line = ? WHERE id = ?",
-                             [.text(failed ? "failed" : "done"), reason.map(SQLValue.text) ?? .null, .real(wallClock()),
-                              .int(seq), .text(text), .int(job.id)])
-                try db.query("UPDATE meta SET value = ? WHERE key = 'next_seq'", [.int(seq + 1)])
-                return (seq, text)
+            let lines = try db.transaction { () throws(SQLiteError) -> [(seq: Int64, line: String)] in
+                let first = try db.query("SELECT value FROM meta WHERE key = 'next_seq'").first?.first?.int ?? 1
+                var lines: [(seq: Int64, line: String)] = []
+                for (offset, item) in items.enumerated() {
+                    let seq = first + Int64(offset)
+                    let text = item.line(seq)
+                    try db.query("UPDATE files SET state = ?, reason = ?, finished = ?, seq = ?, line = ? WHERE id = ?",
+                                 [.text(item.failed ? "failed" : "done"), item.reason.map(SQLValue.text) ?? .null,
+                                  .real(wallClock()), .int(seq), .text(text), .int(item.job.id)])
+                    lines.append((seq, text))
+                }
+                try db.query("UPDATE meta SET value = ? WHERE key = 'next_seq'", [.int(first + Int64(items.count))])
+                return lines
             }
-            if wrote(seq, text) {
-                try db.query("UPDATE meta SET value = ? WHERE key = 'logged_seq'", [.int(seq)])
+            if wrote(lines), let last = lines.last {
+                try db.query("UPDATE meta SET value = ? WHERE key = 'logged_seq'", [.int(last.seq)])
             }
         }
     }

@@ -1,9 +1,10 @@
 // Processor: one job through its watch's pipeline — check the file is the version claimed
 // and has settled, read it (size limit), decode (pixel limit), run the chain, classify, and
-// write the outputs below the output root. Every path is opened from its tree's root without
-// following symlinks, and the input is read through the descriptor whose inode and size match
-// the ledger's version. Each worker thread owns one Processor, and with it its own model
-// instances. Errors are sorted by their type (SystemError.policy), never by their text.
+// stage the outputs below the output root (the worker commits them with its batch). Every
+// path is opened from its tree's root without following symlinks, and the input is read
+// through the descriptor whose inode and size match the ledger's version. Each worker thread
+// owns one Processor, and with it its own model instances. Errors are sorted by their type
+// (SystemError.policy), never by their text.
 import ConvdCore
 import ConvdImage
 import ConvdNet
@@ -13,11 +14,15 @@ import ConvdSystem
 import Glibc
 #endif
 
-/// What a job's processing produced.
+/// What a job's processing produced. Its output files are staged, not yet committed: the
+/// worker commits the files of a batch of jobs together before the ledger finishes them.
 struct JobResult {
     var classification: Classification?
-    var outputs: [String]
+    var staged: [StagedFile]
     var milliseconds: Double
+
+    /// The outputs' paths.
+    var outputs: [String] { staged.map(\.path) }
 }
 
 /// What became of one job.
@@ -115,23 +120,21 @@ final class Processor {
         } catch {
             return .transient(error)
         }
-        var outputs: [String]
+        var staged: [StagedFile]
         do {
-            outputs = try pipeline.image.writeMaps(result.maps, stem: path.stem, into: folder)
+            staged = try pipeline.image.stageMaps(result.maps, stem: path.stem, into: folder)
         } catch {
             return Self.outcome(error)
         }
         if let classification = result.classification, let loaded = pipeline.model {
-            let name = path.stem + Array(".label.json".utf8)
+            let text = Self.labelJSON(file: display, watch: watch.name, model: loaded.name, classification) + "\n"
             do {
-                try OutputTree.write(Self.labelJSON(file: display, watch: watch.name, model: loaded.name,
-                                                    classification) + "\n", to: name, in: folder)
+                staged.append(try StagedFile(Array(text.utf8), as: path.stem + Array(".label.json".utf8), in: folder))
             } catch {
                 return Self.outcome(.write(error))
             }
-            outputs.append(folder.childPath(name))
         }
-        return .done(JobResult(classification: result.classification, outputs: outputs,
+        return .done(JobResult(classification: result.classification, staged: staged,
                                milliseconds: result.milliseconds))
     }
 

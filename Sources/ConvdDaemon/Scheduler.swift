@@ -13,21 +13,37 @@ final class Scheduler: @unchecked Sendable {
     private var woken = false
     private let onError: @Sendable (String) -> Void
 
+    /// Rows claimed (marked running) at a time.
+    static let claimLimit = 16
+
+    /// Whether stop() was called.
+    var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
     init(ledger: Ledger, onError: @escaping @Sendable (String) -> Void) {
         self.ledger = ledger
         self.onError = onError
     }
 
-    /// The next job, blocking until one is ready; nil once stopping.
-    func next() -> Job? {
+    /// The next jobs, blocking until at least one is ready; nil once stopping. A worker takes
+    /// its share of what is claimed (`1/sharers`, at most `limit`), so a few ready files are
+    /// spread over the workers and a burst is taken in batches.
+    func next(upTo limit: Int = 1, sharers: Int = 1) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
         while !stopping {
-            if !buffer.isEmpty { return buffer.removeFirst() }
+            if !buffer.isEmpty {
+                let share = min(max(1, limit), max(1, (buffer.count + sharers - 1) / max(1, sharers)))
+                defer { buffer.removeFirst(share) }
+                return Array(buffer.prefix(share))
+            }
             let now = wallClock()
             var wait = 1.0
             do {
-                let jobs = try ledger.claim(limit: 16, now: now)
+                let jobs = try ledger.claim(limit: Self.claimLimit, now: now)
                 if !jobs.isEmpty {
                     buffer = jobs
                     continue

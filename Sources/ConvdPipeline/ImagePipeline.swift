@@ -107,11 +107,24 @@ public struct ImagePipeline: Sendable {
                               milliseconds: (monotonicClock() - started) * 1000)
     }
 
-    /// Writes the output files of `maps` into `folder`, named `stem` + `.<chain>.fm00.png`, ...,
-    /// one at a time; returns their paths (as PathKeys below `folder`'s path).
+    /// Writes the output files of `maps` into `folder`, named `stem` + `.<chain>.fm00.png`, ...;
+    /// returns their paths (as PathKeys below `folder`'s path).
     public func writeMaps(_ maps: Tensor, stem: [UInt8], into folder: Directory) throws(PipelineError) -> [String] {
+        let staged = try stageMaps(maps, stem: stem, into: folder)
+        for file in staged { file.startWriteback() }
+        do {
+            for file in staged { try file.commit() }
+        } catch {
+            throw .write(error)
+        }
+        return staged.map(\.path)
+    }
+
+    /// The output files of `maps`, written under temporary names in `folder` and not yet
+    /// durable: the caller commits them (the daemon commits a batch of jobs' files together).
+    public func stageMaps(_ maps: Tensor, stem: [UInt8], into folder: Directory) throws(PipelineError) -> [StagedFile] {
         guard let output else { return [] }
-        var written: [String] = []
+        var staged: [StagedFile] = []
         for (index, suffix) in output.fileNames(stem: "", mapCount: maps.channels).enumerated() {
             let name = stem + Array(suffix.utf8)
             let bytes: [UInt8]
@@ -121,13 +134,12 @@ public struct ImagePipeline: Sendable {
                 throw .refused(ImageError(path: folder.childPath(name), reason: error.reason))
             }
             do {
-                try folder.write(bytes, to: name)
+                staged.append(try StagedFile(bytes, as: name, in: folder))
             } catch {
                 throw .write(error)
             }
-            written.append(folder.childPath(name))
         }
-        return written
+        return staged
     }
 
     /// The stem of an input's file name for its output names: the name without `.png` when it

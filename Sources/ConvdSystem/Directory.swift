@@ -138,21 +138,6 @@ public final class Directory: @unchecked Sendable {
         guard rc == 0 else { throw .errno("cannot move to \(target.childPath(newName))", path: childPath(name)) }
     }
 
-    /// Writes `bytes` as the file `name`, atomically: a fresh temporary name made with O_EXCL
-    /// (nothing planted there is opened, audit #22), fsync, renameat over `name`. On failure
-    /// the temporary file is removed.
-    public func write(_ bytes: [UInt8], to name: [UInt8]) throws(SystemError) {
-        let (temporary, out) = try createTemporary()
-        var failure: SystemError?
-        var done = 0
-        while done < bytes.count && failure == nil {
-            let n = bytes.withUnsafeBytes { Glibc.write(out, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 && Glibc.errno == EINTR { continue }
-            if n <= 0 { failure = .errno("write failed", path: childPath(name)) } else { done += n }
-        }
-        try finishTemporary(temporary, fd: out, as: name, failure: failure)
-    }
-
     /// Creates `.convd-tmp-PID-RANDOM` exclusively; returns its name and descriptor.
     func createTemporary() throws(SystemError) -> ([UInt8], Int32) {
         for _ in 0..<16 {

@@ -27,6 +27,9 @@ struct DaemonConfigTests {
         #expect(c.daemon.maxFileBytes == 67_108_864 && c.daemon.maxPixels == 50_000_000)
         #expect(c.daemon.rescanInterval == 600 && c.daemon.stopTimeout == 30)
         #expect(c.daemon.workers == onlineCoreCount)
+        #expect(c.daemon.sync == .filesystem)
+        #expect(try DaemonConfig.parse("[daemon]\nsync = \"file\"\n\n" + Self.minimal,
+                                       file: "/c.toml").daemon.sync == .file)
         let w = try #require(c.watches.first)
         #expect(w.input == "/etc/convd/in")
         #expect(w.output == "/data/out")
@@ -43,6 +46,7 @@ struct DaemonConfigTests {
             workers = 0
             log_format = "xml"
             colour = true
+            sync = "never"
 
             [[watch]]
             name = "bad name"
@@ -57,6 +61,7 @@ struct DaemonConfigTests {
             let lines = error.issues.map(\.description)
             #expect(lines.contains("daemon.workers: 0 is out of range (1...256)"), "\(lines)")
             #expect(lines.contains("daemon.log_format: \"xml\" is not one of text, json"))
+            #expect(lines.contains("daemon.sync: \"never\" is not one of filesystem, file"), "\(lines)")
             #expect(lines.contains { $0.hasPrefix("daemon.colour: unknown key (keys here: ") && $0.contains("workers") })
             #expect(lines.contains("watch[1].recursive: expected true or false, found string"))
             #expect(lines.contains("watch[1]: missing output"))

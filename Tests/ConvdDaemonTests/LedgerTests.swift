@@ -141,6 +141,54 @@ struct LedgerBoundsTests {
         }
     }
 
+    @Test("after a crash only the rows named as in progress count it; the others claimed with them do not")
+    func crashesOfMarkedRowsOnly() throws {
+        let dir = TemporaryDirectory()
+        var ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record((0..<6).map { found("f\($0).png") })
+        let claimed = try ledger.claim(limit: 6, now: 1)
+        let poison = claimed[2]
+        ledger = try Ledger(path: dir.file("l.sqlite"), crashed: [poison.id])
+        let again = try ledger.claim(limit: 6, now: 1)
+        #expect(again.map(\.path) == claimed.map(\.path), "every running row is pending again")
+        #expect(again.map(\.crashes) == [0, 0, 1, 0, 0, 0])
+        // No marks known (a ledger from before them): every running row counts the crash.
+        ledger = try Ledger(path: dir.file("l.sqlite"), crashed: nil)
+        #expect(try ledger.claim(limit: 6, now: 1).map(\.crashes) == [1, 1, 2, 1, 1, 1])
+    }
+
+    @Test("a batch finishes in one transaction: consecutive sequence numbers in the order given, one log call")
+    func batchFinish() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        _ = try ledger.record((0..<5).map { found("f\($0).png") })
+        let jobs = try ledger.claim(limit: 5, now: 1)
+        try ledger.finish(jobs[0], failed: false, reason: nil, line: { "one \($0)" }) { _, _ in true }
+        var calls: [[(seq: Int64, line: String)]] = []
+        let batch = [jobs[3], jobs[1], jobs[2]].map { job in
+            Finish(job: job, failed: job.path == "f1.png", reason: job.path == "f1.png" ? "bad" : nil,
+                   line: { "\(job.path) \($0)" })
+        }
+        try ledger.finish(batch) { lines in
+            calls.append(lines)
+            return true
+        }
+        #expect(calls.count == 1)
+        #expect(calls.first?.map(\.seq) == [2, 3, 4])
+        #expect(calls.first?.map(\.line) == ["f3.png 2", "f1.png 3", "f2.png 4"])
+        #expect(try ledger.loggedSeq() == 4)
+        #expect(try ledger.lines(after: 1).map(\.1) == ["f3.png 2", "f1.png 3", "f2.png 4"])
+        #expect(try ledger.counts()["w"] == LedgerCounts(done: 3, failed: 1, pending: 0, running: 1))
+        // A log that did not take the lines leaves logged_seq where it was; the next seq goes on.
+        try ledger.finish([Finish(job: jobs[4], failed: false, reason: nil, line: { "\($0)" })]) { _ in false }
+        #expect(try ledger.loggedSeq() == 4)
+        #expect(try ledger.lines(after: 4).map(\.0) == [5])
+        try ledger.finish([]) { _ in
+            Issue.record("an empty batch writes nothing")
+            return true
+        }
+    }
+
     @Test("pruning: only finished, logged rows older than the cutoff are candidates; kept rows wait another period")
     func pruning() throws {
         let dir = TemporaryDirectory()

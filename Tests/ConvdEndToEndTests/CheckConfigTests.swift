@@ -31,6 +31,7 @@ struct CheckConfigTests {
         #expect(r.stdout.contains("# \(d.configPath): OK"))
         #expect(r.stdout.contains("input = \"\(d.path("in"))\""))
         #expect(r.stdout.contains("settle_ms = 200"))
+        #expect(r.stdout.contains("sync = \"filesystem\""))
         #expect(r.stdout.contains("pattern = \"*.png\""))
         #expect(r.stdout.contains("# chain edges: gray | conv(sobel-x, sobel-y; padding=same) | magnitude"))
         #expect(r.stdout.contains("#   shapes for a 3×512×512 image: 3×512×512 → 1×512×512 → 2×512×512 → 1×512×512"),

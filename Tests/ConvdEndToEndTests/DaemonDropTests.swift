@@ -51,9 +51,11 @@ struct DaemonDropTests {
         #expect(d.waitForExit() == 0)
     }
 
-    @Test("2,000 bursts of mkdir -p aN/b/c + write, and a moved-in folder of 500 PNGs", arguments: ["inotify", "poll"])
-    func burstsAndMovedFolders(mode: String) throws {
-        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(mode: mode, settleMs: 100))
+    @Test("2,000 bursts of mkdir -p aN/b/c + write, and a moved-in folder of 500 PNGs (both sync methods)",
+          arguments: [("inotify", "filesystem"), ("poll", "file")])
+    func burstsAndMovedFolders(mode: String, sync: String) throws {
+        let d = try DaemonHarness(config: DaemonFixtures.chainConfig(mode: mode, settleMs: 100,
+                                                                     daemonExtra: "sync = \"\(sync)\""))
         try d.start()
         #expect(d.waitUntilReady(), "\(d.stderr)")
         let image = try DaemonFixtures.png(seed: 9)
@@ -73,6 +75,9 @@ struct DaemonDropTests {
         #expect(DaemonFixtures.linesPerFile(lines).values.allSatisfy { $0 == 1 })
         #expect(FileManager.default.fileExists(atPath: d.path("out/a1999/b/c/x.gray.npy")))
         #expect(FileManager.default.fileExists(atPath: d.path("out/moved/p499.gray.npy")))
+        let outputs = d.files(under: "out")
+        #expect(outputs.count == bursts + 500, "one output per file, no temporary file left")
+        #expect(!outputs.contains { $0.contains(".convd-tmp-") })
         d.send(SIGTERM)
         #expect(d.waitForExit() == 0)
     }

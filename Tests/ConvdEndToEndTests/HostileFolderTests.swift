@@ -188,13 +188,7 @@ struct HostileFolderTests {
         let d = try DaemonHarness(config: Self.config(after: "keep"))
         for i in 0..<5 { try d.write("in/ok\(i).png", DaemonFixtures.png(seed: UInt64(20 + i), side: 8)) }
         try d.write("in/poison.png", DaemonFixtures.png(seed: 30, side: 8))
-        var crashes = 0
-        for _ in 0..<4 {
-            let result = try ConvdBinary.runProgram("/usr/bin/env", ["CONVD_TEST_CRASH_ON=poison", ConvdBinary.path, "run",
-                                                                   "--oneshot", "--config", d.configPath])
-            if result.status == 0 || result.status == 1 { break }
-            crashes += 1
-        }
+        let crashes = try Self.crashesUntilDone(d)
         #expect(crashes == 2, "the poison pill crashed the daemon \(crashes) times")
         let lines = d.logLines()
         #expect(DaemonFixtures.linesPerFile(lines).values.allSatisfy { $0 == 1 })
@@ -203,5 +197,35 @@ struct HostileFolderTests {
         let reason = poison?["reason"] as? String ?? ""
         #expect(reason.contains("crashed the daemon twice"), "\(reason)")
         #expect(FileManager.default.fileExists(atPath: d.path("failed/poison.png.error.txt")))
+    }
+
+    @Test("a poison pill claimed together with 20 innocent files fails alone: only the job in progress counts a crash")
+    func poisonPillAmongInnocents() throws {
+        // One worker, no settle time: the rows are claimed in name order, the pill first, and the
+        // innocent files claimed with it are still waiting when it kills the process.
+        let config = Self.config(after: "keep", settleMs: 0).replacingOccurrences(of: "workers = 2", with: "workers = 1")
+        let d = try DaemonHarness(config: config)
+        try d.write("in/a0-poison.png", DaemonFixtures.png(seed: 30, side: 8))
+        for i in 0..<20 { try d.write("in/ok\(i).png", DaemonFixtures.png(seed: UInt64(40 + i), side: 8)) }
+        let crashes = try Self.crashesUntilDone(d)
+        #expect(crashes == 2, "the poison pill crashed the daemon \(crashes) times")
+        let lines = d.logLines()
+        #expect(lines.count == 21, "\(lines)")
+        #expect(DaemonFixtures.linesPerFile(lines).values.allSatisfy { $0 == 1 })
+        let failed = lines.filter { $0["outcome"] as? String != "ok" }.compactMap { $0["file"] as? String }
+        #expect(failed == [d.path("in/a0-poison.png")], "innocent files failed with the pill: \(failed)")
+    }
+
+    /// Runs `convd run --oneshot` with the crash hook on files named *poison* until a run ends
+    /// normally (at most 4 runs); returns how many runs crashed.
+    private static func crashesUntilDone(_ d: DaemonHarness) throws -> Int {
+        var crashes = 0
+        for _ in 0..<4 {
+            let result = try ConvdBinary.runProgram("/usr/bin/env", ["CONVD_TEST_CRASH_ON=poison", ConvdBinary.path, "run",
+                                                                   "--oneshot", "--config", d.configPath])
+            if result.status == 0 || result.status == 1 { break }
+            crashes += 1
+        }
+        return crashes
     }
 }

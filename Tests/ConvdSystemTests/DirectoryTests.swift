@@ -61,6 +61,31 @@ struct DirectoryTests {
         #expect(!(try dir.listing("out")).contains { $0.hasPrefix(".convd-tmp-") })
     }
 
+    @Test("a staged file has no final name until it is committed or published; discarded, nothing is left")
+    func staged() throws {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: true)
+        let out = try Directory.open(dir.file("out"))
+        let a = try StagedFile([1, 2, 3], as: Array("a.json".utf8), in: out)
+        let b = try StagedFile([4], as: Array("b.json".utf8), in: out)
+        let c = try StagedFile([5], as: Array("c.json".utf8), in: out)
+        #expect(try dir.listing("out").filter { !$0.hasPrefix(".convd-tmp-") }.isEmpty)
+        #expect(try dir.listing("out").count == 3)
+        a.startWriteback()
+        try a.commit()
+        try b.publish()
+        try StagedFile.syncFileSystems([out, out])
+        c.discard()
+        #expect(try dir.listing("out").sorted() == ["a.json", "b.json"])
+        #expect(try FileIO.readAll(dir.file("out/a.json")) == [1, 2, 3])
+        #expect(try FileIO.readAll(dir.file("out/b.json")) == [4])
+        #expect(throws: SystemError.self) { try a.commit() }
+        #expect(throws: SystemError.self) { try c.publish() }
+        // Dropped without a commit (a job abandoned mid-batch): the temporary file goes too.
+        do { _ = try StagedFile([6], as: Array("d.json".utf8), in: out) }
+        #expect(try dir.listing("out").sorted() == ["a.json", "b.json"])
+    }
+
     @Test("non-UTF-8 names are listed, opened, moved and deleted as bytes")
     func bytesNames() throws {
         let dir = TemporaryDirectory()

@@ -127,7 +127,7 @@ private func reportRuns(_ name: String, _ extra: [(String, String)], _ runs: [Da
     ], (0, 0, 0), timed: false)
 }
 
-private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 private let binary = ProcessInfo.processInfo.environment["CONVD_BINARY"] ?? "\(repository)/.build/release/convd"
 private func header(_ root: String) -> String {

@@ -6,7 +6,7 @@
 //   filter    --size 4096 --kernel 3|5|11 --threads 1|2 --output reused|fresh --reps 5
 //   chain     --chain gaussian|sobel|text [--text CHAIN] --width 1920 --height 1080 --threads 1|2 --reps 5
 //   png       --op encode|decode --image gray|rgb --size 2048 --level 1|6 --reps 5
-//   infer     --model fmnist-small|lenet5 --batch 1|256 --threads 1|2 --images N --reps 3
+//   infer     --model fmnist-small|lenet5|fashion --batch 1|256 --threads 1|2 --images N --reps 3
 //   conv-layer --threads 1|2 --reps 21
 //   train     --model fmnist-small|lenet5 --batch 64 --threads 2 --images 60000
 //   daemon    --files 2000 --images DIR --workdir DIR
@@ -192,16 +192,26 @@ private func preset(_ options: SampleArguments) -> Preset {
 
 /// Class probabilities for `images` random 28×28 inputs at batch size `batch`, random weights.
 private func sampleInfer(_ options: SampleArguments) {
-    let preset = preset(options)
+    let name = options.string("model", "fmnist-small")
     let batch = options.int("batch", 1), threads = options.int("threads", 1)
     let count = options.int("images", batch == 1 ? 512 : 2048), reps = options.int("reps", 3)
-    guard let network = try? Network(input: Preset.input, specs: preset.specs, seed: 1) else { fail("network") }
+    let network: Network
+    if name == "fashion" {
+        // The shipped model, as the daemon runs it (fashion.onnx on the anchor's side).
+        let path = "\(repository)/samples/models/fashion-mnist.safetensors"
+        guard let bytes = FileManager.default.contents(atPath: path),
+              let model = try? ModelFile.decode([UInt8](bytes), path: path) else { fail("cannot load \(path)") }
+        network = model.network
+    } else {
+        guard let built = try? Network(input: Preset.input, specs: preset(options).specs, seed: 1) else { fail("network") }
+        network = built
+    }
     let pixels = uniformFloats(count * 784, seed: 3, scale: 2, offset: -1)
     let images = (0..<count).map { i in
         Tensor(channels: 1, height: 28, width: 28, scalars: Array(pixels[(i * 784)..<((i + 1) * 784)]))
     }
     let seconds = timedReps(reps) { _ = network.predict(images, threads: threads, batchSize: batch) }
-    emit("infer", [("model", quoted(preset.rawValue)), ("batch", String(batch)), ("threads", String(threads)),
+    emit("infer", [("model", quoted(name)), ("batch", String(batch)), ("threads", String(threads)),
                    ("images", String(count)),
                    ("images_per_s", format(Double(count) / max(medianOf(seconds), 1e-12)))], seconds: seconds)
 }

@@ -49,7 +49,7 @@ struct CheckConfigCommand: ParsableCommand {
                    + "\(MemoryBudget.reserve >> 20) MiB − models) / workers\n" : "\n")
         }
         out += "ledger_retention = \(d.ledgerRetentionDays)\n"
-        out += "rescan_interval = \(d.rescanInterval)\nstop_timeout = \(d.stopTimeout)\n"
+        out += "rescan_interval = \(d.rescanInterval)\nstop_timeout = \(d.stopTimeout)\nsync = \(q(d.sync.rawValue))\n"
         out += "ignore = [\(d.ignore.map(q).joined(separator: ", "))]\n"
         if !c.chains.isEmpty {
             out += "\n[chains]\n"
