@@ -1,6 +1,6 @@
 // ClassificationLog: the append-only JSON-lines file users `tail -f`: one line per processed
-// file version, never through journald. Each line, or a worker's batch of lines, is one
-// write(2) to an O_APPEND descriptor; `reopen()` (on SIGHUP) starts a new file after
+// file version, never through journald. Each line, or a committed group's lines, is one
+// write(2) to an O_APPEND descriptor (a write that fails part-way is cut off again); `reopen()` (on SIGHUP) starts a new file after
 // logrotate moved the old one away.
 // At start, lines the ledger finished but the log never got (a crash between the two) are
 // appended, so every finished version has exactly one line.
@@ -40,11 +40,17 @@ public final class ClassificationLog: Sendable {
             bytes.append(0x0A)
         }
         return fd.withLock { fd in
+            let start = lseek(fd, 0, SEEK_END)
             var done = 0
             while done < bytes.count {
                 let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
+                guard n > 0 else {
+                    // No torn line for the next write to be glued to: the ledger hands these
+                    // lines over again with the next group.
+                    if done > 0 && start >= 0 { _ = ftruncate(fd, start) }
+                    return false
+                }
                 done += n
             }
             return true

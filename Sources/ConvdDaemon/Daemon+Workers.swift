@@ -1,15 +1,17 @@
-// The worker threads and the committer. A worker takes a batch of ready jobs and processes
-// them one by one; a processed job's outputs are staged (temporary names) and handed to the
-// committer, and the worker goes on with the next files. The committer takes every processed
-// job queued and makes their outputs durable as a group (`[daemon] sync`: renamed into place
-// and one syncfs per output file system, or each fsynced and renamed), and only then finishes
-// those jobs in the ledger, in one transaction, with their classification log lines appended
-// (in sequence order, one write) *before* their after-actions — so a crash in between leaves a
-// finished version still in the input, which the next listing completes (Daemon+Discovery),
-// never a lost line. Nothing waits to fill a batch: a single file is taken, processed and
-// committed alone.
+// The worker threads and the committer. A worker takes a few ready jobs at a time and
+// processes them one by one; a processed job's outputs are staged (temporary names) and the
+// job goes straight to the committer, while the worker goes on with the next file. The
+// committer takes every processed job waiting and makes their outputs durable as a group
+// (`[daemon] sync`: renamed into place, one syncfs per output file system and each file's own
+// write-back checked; or each fsynced and renamed, then their folders fsynced), and only then
+// finishes those jobs in the ledger, in one transaction, with their classification log lines
+// appended (in sequence order, one write) *before* their after-actions — so a crash in between
+// leaves a finished version still in the input, which the next listing completes
+// (Daemon+Discovery), never a lost line. Nothing waits to fill a group: a single file is
+// committed alone. A job that has crashed the daemon before runs alone (IsolationGate).
 import ConvdConfig
 import ConvdSystem
+import ConvdWatch
 import Foundation
 import Logging
 
@@ -18,6 +20,8 @@ extension Daemon {
     static let crashLimit = 2
     /// The most jobs a worker takes at once.
     static let batchLimit = 8
+    /// The most staged output files waiting for the committer (each an open descriptor).
+    static let commitQueueFiles = 128
 
     func workerLoop(_ index: Int, workers: Int) {
         let processor = Processor()
@@ -28,37 +32,40 @@ extension Daemon {
                 processor.reset()
                 seenGeneration = current
             }
-            var processed: [ProcessedJob] = []
             for (position, job) in jobs.enumerated() {
                 if position > 0 && scheduler.isStopping {
                     // Stopping: the jobs not started go back as they were.
                     for rest in jobs[position...] { try? ledger.requeue(rest, readyAt: wallClock(), attempts: rest.attempts) }
                     break
                 }
-                counters.withLock { $0.busySince[index] = monotonicClock() }
-                defer { counters.withLock { $0.busySince[index] = nil } }
-                guard let entry = table.entry(named: job.watch) else {
-                    // The watch was removed by a reload: the job waits in the ledger for it to return.
-                    try? ledger.requeue(job, readyAt: wallClock() + 3600, attempts: job.attempts)
-                    continue
-                }
-                if job.crashes >= Self.crashLimit {
-                    let display = entry.settings.input + "/" + job.path
-                    complete(job, .failed(SystemError(path: display, reason: "crashed the daemon twice; not processed again "
-                                                      + "(convd retry queues it once more)")), entry: entry)
-                    continue
-                }
-                inflight?.mark(index, job.id)
-                let outcome = processor.process(job, pipeline: entry.pipeline, now: wallClock())
-                inflight?.mark(index, 0)
-                if case .done(let result) = outcome {
-                    processed.append(ProcessedJob(job: job, entry: entry, result: result))
-                } else {
-                    complete(job, outcome, entry: entry)
-                }
+                run(job, worker: index, processor: processor)
             }
-            commits.submit(processed)
         }
+    }
+
+    /// Processes one job and hands it to the committer, or records its other outcome.
+    private func run(_ job: Job, worker index: Int, processor: Processor) {
+        guard let entry = table.entry(named: job.watch) else {
+            // The watch was removed by a reload: the job waits in the ledger for it to return.
+            try? ledger.requeue(job, readyAt: wallClock() + 3600, attempts: job.attempts)
+            return
+        }
+        if job.crashes >= Self.crashLimit {
+            let display = entry.settings.input + "/" + job.path
+            complete(job, .failed(SystemError(path: display, reason: "crashed the daemon twice; not processed again "
+                                              + "(convd retry queues it once more)")), entry: entry)
+            return
+        }
+        let outcome = isolation.run(alone: job.crashes > 0) { () -> JobOutcome in
+            counters.withLock { $0.busySince[index] = monotonicClock() }
+            inflight?.mark(index, job.id)
+            defer {
+                inflight?.mark(index, 0)
+                counters.withLock { $0.busySince[index] = nil }
+            }
+            return processor.process(job, pipeline: entry.pipeline, now: wallClock())
+        }
+        complete(job, outcome, entry: entry)
     }
 
     /// The committer thread: commits what the workers processed, group by group, until the
@@ -71,15 +78,26 @@ extension Daemon {
         }
     }
 
-    /// Makes the staged outputs of `processed` durable (`[daemon] sync`), finishes the jobs
-    /// whose outputs all made it in one ledger transaction with one log write, then runs their
-    /// after-actions. A job whose output failed is completed by its error's policy instead.
+    /// Makes the staged outputs of `processed` durable, finishes the jobs whose outputs all
+    /// made it in one ledger transaction with one log write, then runs their after-actions. A
+    /// job whose output failed is completed by its error's policy instead. `sync = "filesystem"`
+    /// applies to outputs on local file systems; on network and FUSE file systems (where
+    /// syncfs may not reach the server's disk) each file is fsynced.
     private func commit(_ processed: [ProcessedJob]) {
-        let durable: [ProcessedJob]
-        switch config.withLock({ $0.daemon.sync }) {
-        case .file: durable = syncEachFile(processed)
-        case .filesystem: durable = syncFileSystems(processed)
+        let wholeFileSystem = config.withLock { $0.daemon.sync } == .filesystem
+        var local: [String: Bool] = [:]
+        var bySyncfs: [ProcessedJob] = []
+        var byFsync: [ProcessedJob] = []
+        for item in processed {
+            let root = item.entry.settings.output
+            let isLocal = local[root] ?? {
+                let answer = FileSystemKind.pollingReason(for: root) == nil
+                local[root] = answer
+                return answer
+            }()
+            if wholeFileSystem && isLocal { bySyncfs.append(item) } else { byFsync.append(item) }
         }
+        let durable = syncFileSystems(bySyncfs) + syncEachFile(byFsync)
         let finishes = durable.map { item in
             Finish(job: item.job, failed: false, reason: nil,
                    line: { self.logLine($0, job: item.job, entry: item.entry, result: item.result, reason: nil) })
@@ -99,15 +117,54 @@ extension Daemon {
         }
     }
 
-    /// Starts the write-back of every staged output, then fsyncs and renames each one.
+    /// Starts the write-back of every staged output, fsyncs and renames each one, then fsyncs
+    /// their folders so the renames are durable too.
     private func syncEachFile(_ processed: [ProcessedJob]) -> [ProcessedJob] {
+        guard !processed.isEmpty else { return [] }
         for item in processed {
             for file in item.result.staged { file.startWriteback() }
         }
-        var durable: [ProcessedJob] = []
+        var renamed: [ProcessedJob] = []
         for item in processed {
             do throws(SystemError) {
                 for file in item.result.staged { try file.commit() }
+                renamed.append(item)
+            } catch {
+                writeFailed(item, error)
+            }
+        }
+        do {
+            try StagedFile.syncFolders(renamed.flatMap { $0.result.staged.map(\.folder) })
+            return renamed
+        } catch {
+            for item in renamed { writeFailed(item, error) }
+            return []
+        }
+    }
+
+    /// Renames every staged output into place, one syncfs per output file system, then checks
+    /// each file's own write-back.
+    private func syncFileSystems(_ processed: [ProcessedJob]) -> [ProcessedJob] {
+        guard !processed.isEmpty else { return [] }
+        var published: [ProcessedJob] = []
+        for item in processed {
+            do throws(SystemError) {
+                for file in item.result.staged { try file.publish() }
+                published.append(item)
+            } catch {
+                writeFailed(item, error)
+            }
+        }
+        do {
+            try StagedFile.syncFileSystems(published.flatMap { $0.result.staged.map(\.folder) })
+        } catch {
+            for item in published { writeFailed(item, error) }
+            return []
+        }
+        var durable: [ProcessedJob] = []
+        for item in published {
+            do throws(SystemError) {
+                for file in item.result.staged { try file.confirm() }
                 durable.append(item)
             } catch {
                 writeFailed(item, error)
@@ -116,34 +173,8 @@ extension Daemon {
         return durable
     }
 
-    /// Renames every staged output into place, then one syncfs per output file system.
-    private func syncFileSystems(_ processed: [ProcessedJob]) -> [ProcessedJob] {
-        var published: [ProcessedJob] = []
-        var folders: [Directory] = []
-        var seen = Set<ObjectIdentifier>()
-        for item in processed {
-            do throws(SystemError) {
-                for file in item.result.staged { try file.publish() }
-                published.append(item)
-            } catch {
-                writeFailed(item, error)
-                continue
-            }
-            for file in item.result.staged where seen.insert(ObjectIdentifier(file.folder)).inserted {
-                folders.append(file.folder)
-            }
-        }
-        do {
-            try StagedFile.syncFileSystems(folders)
-            return published
-        } catch {
-            for item in published { writeFailed(item, error) }
-            return []
-        }
-    }
-
-    /// A job whose outputs could not be made durable: its temporary files go, and it is
-    /// retried or failed by the error's policy.
+    /// A job whose outputs could not be made durable: its files are closed (temporary ones
+    /// removed), and it is retried or failed by the error's policy.
     private func writeFailed(_ item: ProcessedJob, _ error: SystemError) {
         for file in item.result.staged { file.discard() }
         complete(item.job, Processor.outcome(.write(error)), entry: item.entry)
@@ -181,7 +212,7 @@ extension Daemon {
             case .failed(let error):
                 try fail(job, reason: error.description, entry: entry, meta: meta)
             case .done(let result):
-                commit([ProcessedJob(job: job, entry: entry, result: result)])
+                commits.submit(ProcessedJob(job: job, entry: entry, result: result))
             }
         } catch {
             logger.error("ledger: \(error)", metadata: meta)

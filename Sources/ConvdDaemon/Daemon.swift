@@ -32,7 +32,9 @@ public final class Daemon: @unchecked Sendable {
     let events = EventQueue()
     let scheduler: Scheduler
     /// Processed jobs on their way to the committer.
-    let commits = CommitQueue(limit: 4 * Daemon.batchLimit)
+    let commits = CommitQueue(limit: Daemon.commitQueueFiles)
+    /// Lets a job that crashed the daemon before run alone.
+    let isolation = IsolationGate()
     /// The job each worker is processing, for crash accounting at the next start.
     let inflight: InflightMarks?
     let counters = Mutex(DaemonCounters())
@@ -63,8 +65,7 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             throw DaemonError("\(config.daemon.stateDir)/ledger.sqlite: cannot open the ledger: \(error)")
         }
-        inflight = InflightMarks(path: marks)
-        inflight?.clearAll()
+        inflight = InflightMarks(path: marks, slots: config.daemon.workers)
         classificationLog = try ClassificationLog(path: config.daemon.classificationLog)
         let log = logger
         scheduler = Scheduler(ledger: ledger) { log.error("\($0)") }
@@ -246,6 +247,8 @@ public final class Daemon: @unchecked Sendable {
         }
         let left = counters.withLock { $0.activeWorkers }
         if left > 0 {
+            // Stopped, not crashed: the jobs still running run again at the next start.
+            inflight?.clearAll()
             logger.warning("jobs still running at stop_timeout stay pending and run at the next start",
                            metadata: ["count": "\(left)"])
         }

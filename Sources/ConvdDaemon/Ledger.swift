@@ -123,11 +123,13 @@ public final class Ledger: Sendable {
         // that kills the daemon is failed after two instead of looping under Restart= (audit #4).
         if resetRunning {
             if let crashed {
-                for id in crashed {
-                    try database.query("UPDATE files SET crashes = crashes + 1 WHERE id = ? AND state = 'running'",
-                                       [.int(id)])
+                try database.transaction { () throws(SQLiteError) in
+                    for id in crashed {
+                        try database.query("UPDATE files SET crashes = crashes + 1 WHERE id = ? AND state = 'running'",
+                                           [.int(id)])
+                    }
+                    try database.execute("UPDATE files SET state = 'pending' WHERE state = 'running'")
                 }
-                try database.execute("UPDATE files SET state = 'pending' WHERE state = 'running'")
             } else {
                 try database.execute("UPDATE files SET state = 'pending', crashes = crashes + 1 WHERE state = 'running'")
             }
@@ -245,13 +247,15 @@ public final class Ledger: Sendable {
     public func finish(_ job: Job, failed: Bool, reason: String?, line: @escaping (Int64) -> String,
                        wrote: (Int64, String) -> Bool) throws(SQLiteError) {
         try finish([Finish(job: job, failed: failed, reason: reason, line: line)]) { lines in
-            wrote(lines[0].seq, lines[0].line)
+            lines.allSatisfy { wrote($0.seq, $0.line) }
         }
     }
 
     /// Finishes several jobs in one transaction, with consecutive sequence numbers in the
     /// order given; `wrote` gets their (seq, line) pairs after the commit, inside the lock, and
-    /// says whether the log took them all.
+    /// says whether the log took them all. When an earlier write failed (the log is behind),
+    /// `wrote` gets every line since the last one logged, so the log stays complete and in
+    /// order once writing works again.
     public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(SQLiteError) {
         guard !items.isEmpty else { return }
         try db.withLock { db throws(SQLiteError) in
@@ -269,7 +273,11 @@ public final class Ledger: Sendable {
                 try db.query("UPDATE meta SET value = ? WHERE key = 'next_seq'", [.int(first + Int64(items.count))])
                 return lines
             }
-            if wrote(lines), let last = lines.last {
+            guard let first = lines.first, let last = lines.last else { return }
+            let logged = try db.query("SELECT value FROM meta WHERE key = 'logged_seq'").first?.first?.int ?? 0
+            let due = logged == first.seq - 1 ? lines : try db.query(
+                "SELECT seq, line FROM files WHERE seq > ? ORDER BY seq", [.int(logged)]).map { ($0[0].int, $0[1].text ?? "") }
+            if wrote(due) {
                 try db.query("UPDATE meta SET value = ? WHERE key = 'logged_seq'", [.int(last.seq)])
             }
         }

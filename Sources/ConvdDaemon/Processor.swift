@@ -1,6 +1,6 @@
 // Processor: one job through its watch's pipeline — check the file is the version claimed
 // and has settled, read it (size limit), decode (pixel limit), run the chain, classify, and
-// stage the outputs below the output root (the worker commits them with its batch). Every
+// stage the outputs below the output root (the committer makes them durable). Every
 // path is opened from its tree's root without following symlinks, and the input is read
 // through the descriptor whose inode and size match the ledger's version. Each worker thread
 // owns one Processor, and with it its own model instances. Errors are sorted by their type
@@ -15,7 +15,7 @@ import Glibc
 #endif
 
 /// What a job's processing produced. Its output files are staged, not yet committed: the
-/// worker commits the files of a batch of jobs together before the ledger finishes them.
+/// committer makes a group of jobs' files durable together before the ledger finishes them.
 struct JobResult {
     var classification: Classification?
     var staged: [StagedFile]
@@ -73,6 +73,8 @@ final class Processor {
                 .openFile(path.name, follow: watch.followSymlinks)
         } catch where error.code == ENOENT {
             return .vanished
+        } catch where [EMFILE, ENFILE, ENOMEM].contains(error.code) {
+            return .transient(error)  // the daemon's own shortage, not the file's fault
         } catch {
             return .failed(error)
         }

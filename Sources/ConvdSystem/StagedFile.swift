@@ -1,8 +1,9 @@
 // StagedFile: an output written under a temporary name and not yet durable. The daemon stages
 // the outputs of several jobs and makes them durable as a group: either each one fsynced and
-// renamed (`commit`), after `startWriteback` got all their writes under way at once, or all
-// renamed (`publish`) and then one syncfs per file system (`syncFileSystems`). Until then
-// the final name does not exist; `discard` removes the temporary file.
+// renamed (`commit`), after `startWriteback` got all their writes under way at once, then the
+// folders fsynced (`syncFolders`); or all renamed (`publish`), one syncfs per file system
+// (`syncFileSystems`), and each file's own write-back checked (`confirm`). Until `commit` or
+// `publish` the final name does not exist; `discard` removes the temporary file.
 import CSystem
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,7 @@ public final class StagedFile: @unchecked Sendable {
     public let name: [UInt8]
     private let temporary: [UInt8]
     private var fd: Int32
+    private var published = false
 
     /// Creates the temporary file in `folder` and writes `bytes` to it.
     public init(_ bytes: [UInt8], as name: [UInt8], in folder: Directory) throws(SystemError) {
@@ -50,33 +52,37 @@ public final class StagedFile: @unchecked Sendable {
 
     /// fsync, close and rename into place; on failure the temporary file is removed.
     public func commit() throws(SystemError) {
-        guard fd >= 0 else { throw SystemError(path: path, reason: "already committed or discarded") }
+        guard fd >= 0, !published else { throw SystemError(path: path, reason: "already committed or discarded") }
         let out = fd
         fd = -1
         try folder.finishTemporary(temporary, fd: out, as: name, failure: nil)
     }
 
-    /// Close and rename into place without an fsync: the caller makes the file durable with
-    /// `syncFileSystems` (one flush for a group of files) before anything relies on it.
+    /// Renames the file into place without an fsync, keeping it open: the caller makes the
+    /// group durable with `syncFileSystems`, then `confirm`s each file.
     public func publish() throws(SystemError) {
-        guard fd >= 0 else { throw SystemError(path: path, reason: "already committed or discarded") }
-        let out = fd
-        fd = -1
-        var failure: SystemError?
-        if close(out) != 0 { failure = .errno("close failed", path: path) }
-        if failure == nil {
-            let rc = temporary.withCString { from in name.withCString { to in renameat(folder.fd, from, folder.fd, to) } }
-            if rc != 0 { failure = .errno("cannot create", path: path) }
+        guard fd >= 0, !published else { throw SystemError(path: path, reason: "already committed or discarded") }
+        let rc = temporary.withCString { from in name.withCString { to in renameat(folder.fd, from, folder.fd, to) } }
+        if rc != 0 {
+            let error = SystemError.errno("cannot create", path: path)
+            discard()
+            throw error
         }
-        if let failure {
-            _ = temporary.withCString { unlinkat(folder.fd, $0, 0) }
-            throw failure
-        }
+        published = true
+    }
+
+    /// After `syncFileSystems`: whether this file's data reached the device. A write-back of
+    /// it that failed since it was created (which syncfs may have reported to another caller,
+    /// or not at all on kernels before 5.8) is reported here; then the file is closed.
+    public func confirm() throws(SystemError) {
+        guard fd >= 0, published else { throw SystemError(path: path, reason: "not published") }
+        defer { discard() }
+        if csystem_wait_writeback(fd) != 0 { throw .errno("write-back failed", path: path) }
     }
 
     /// syncfs(2) once for each file system that holds one of `folders`: every dirty page and
-    /// inode there (the published files, their folder entries) is written and flushed. Throws
-    /// the first failure, naming that folder.
+    /// inode there (the published files, their folder entries) is written and the device
+    /// flushed. Throws the first failure, naming that folder.
     public static func syncFileSystems(_ folders: [Directory]) throws(SystemError) {
         var done = Set<UInt64>()
         for folder in folders {
@@ -87,12 +93,24 @@ public final class StagedFile: @unchecked Sendable {
         }
     }
 
-    /// Closes and removes the temporary file (nothing when already committed).
+    /// fsync(2) once for each distinct folder of `folders`, so the renames in them are durable.
+    public static func syncFolders(_ folders: [Directory]) throws(SystemError) {
+        var done = Set<[UInt64]>()
+        for folder in folders {
+            var info = stat()
+            guard fstat(folder.fd, &info) == 0 else { throw .errno("cannot stat", path: folder.path) }
+            guard done.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted else { continue }
+            if fsync(folder.fd) != 0 { throw .errno("fsync failed", path: folder.path) }
+        }
+    }
+
+    /// Closes the file; removes it when it still has its temporary name (nothing when already
+    /// committed; a published file keeps its final name, which a retry overwrites).
     public func discard() {
         guard fd >= 0 else { return }
         close(fd)
         fd = -1
-        _ = temporary.withCString { unlinkat(folder.fd, $0, 0) }
+        if !published { _ = temporary.withCString { unlinkat(folder.fd, $0, 0) } }
     }
 }
 

@@ -161,8 +161,8 @@ struct LedgerBoundsTests {
     func batchFinish() throws {
         let dir = TemporaryDirectory()
         let ledger = try Ledger(path: dir.file("l.sqlite"))
-        _ = try ledger.record((0..<5).map { found("f\($0).png") })
-        let jobs = try ledger.claim(limit: 5, now: 1)
+        _ = try ledger.record((0..<6).map { found("f\($0).png") })
+        let jobs = try ledger.claim(limit: 6, now: 1)
         try ledger.finish(jobs[0], failed: false, reason: nil, line: { "one \($0)" }) { _, _ in true }
         var calls: [[(seq: Int64, line: String)]] = []
         let batch = [jobs[3], jobs[1], jobs[2]].map { job in
@@ -178,11 +178,19 @@ struct LedgerBoundsTests {
         #expect(calls.first?.map(\.line) == ["f3.png 2", "f1.png 3", "f2.png 4"])
         #expect(try ledger.loggedSeq() == 4)
         #expect(try ledger.lines(after: 1).map(\.1) == ["f3.png 2", "f1.png 3", "f2.png 4"])
-        #expect(try ledger.counts()["w"] == LedgerCounts(done: 3, failed: 1, pending: 0, running: 1))
+        #expect(try ledger.counts()["w"] == LedgerCounts(done: 3, failed: 1, pending: 0, running: 2))
         // A log that did not take the lines leaves logged_seq where it was; the next seq goes on.
         try ledger.finish([Finish(job: jobs[4], failed: false, reason: nil, line: { "\($0)" })]) { _ in false }
         #expect(try ledger.loggedSeq() == 4)
         #expect(try ledger.lines(after: 4).map(\.0) == [5])
+        // The log is behind: the next finish hands it the missing line first, then its own.
+        var late: [Int64] = []
+        try ledger.finish([Finish(job: jobs[5], failed: false, reason: nil, line: { "\($0)" })]) { lines in
+            late = lines.map(\.seq)
+            return true
+        }
+        #expect(late == [5, 6])
+        #expect(try ledger.loggedSeq() == 6)
         try ledger.finish([]) { _ in
             Issue.record("an empty batch writes nothing")
             return true
