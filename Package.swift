@@ -103,7 +103,7 @@ let package = Package(
             name: "ConvdTestSupport",
             dependencies: ["ConvdCore", "ConvdImage", "ConvdNet", "ConvdSystem", "CPNG", "CZlib"]
         ),
-        .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdCoreTests", dependencies: ["ConvdCore", "ConvdTestSupport", "CConvKernels"]),
         .testTarget(name: "ConvdImageTests", dependencies: ["ConvdImage", "ConvdSystem", "ConvdTestSupport", "CPNG"]),
         .testTarget(name: "ConvdPipelineTests", dependencies: ["ConvdPipeline", "ConvdImage", "ConvdSystem",
                                                                "ConvdTestSupport"]),

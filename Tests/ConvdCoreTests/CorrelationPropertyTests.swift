@@ -1,6 +1,7 @@
 // Properties of correlation on random inputs: the three paths agree, the operator is linear
 // and shift-equivariant, true convolution is correlation with the flipped kernel, and every
 // output size follows the formula of conv-semantics.md §1.
+import CConvKernels
 import ConvdCore
 import ConvdTestSupport
 import Testing
@@ -59,6 +60,44 @@ struct CorrelationPropertyTests {
                 let direct = conv.apply(input, path: .direct, threads: threads)
                 #expect(maxAbsDifference(reference.scalars, direct.scalars) <= pathTolerance)
             }
+        }
+    }
+
+    @Test("a large output already in memory is streamed, and equals a fresh one bit for bit and the reference")
+    func streamedOutput() {
+        var generator = SeededGenerator(seed: 5)
+        // 1,040 × 4,096: the interior (1,038 × 4,094 floats, from column 1) is over 16 MiB.
+        let height = 1040, width = 4096, count = height * width
+        let input = randomTensor(channels: 1, height: height, width: width, using: &generator)
+        let kernel = randomKernel(height: 3, width: 3, using: &generator)
+        let geometry = WindowGeometry(height: height, width: width, kernelHeight: 3, kernelWidth: 3, padding: .same)
+        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { fresh.deallocate() }
+        var reused = [Float](repeating: .nan, count: count)
+        let interior = (rows: Int32(height - 2), cols: Int32(width - 2))
+        reused.withUnsafeMutableBufferPointer { out in
+            #expect(convd_correlate_streams(out.baseAddress! + width + 1, width, interior.rows, interior.cols, 0) == 1)
+            #expect(convd_correlate_streams(out.baseAddress! + width + 1, width, interior.rows, interior.cols, 1) == 0)
+        }
+        #expect(convd_correlate_streams(fresh + width + 1, width, interior.rows, interior.cols, 0) == 0,
+                "a fresh allocation's last page is not in memory yet")
+        input.scalars.withUnsafeBufferPointer { x in
+            kernel.weights.withUnsafeBufferPointer { k in
+                reused.withUnsafeMutableBufferPointer { out in
+                    correlate2DDirect(input: x.baseAddress!, kernel: k.baseAddress!, geometry: geometry, border: .zero,
+                                      output: out.baseAddress!, accumulate: false, threads: 1)
+                }
+                correlate2DDirect(input: x.baseAddress!, kernel: k.baseAddress!, geometry: geometry, border: .zero,
+                                  output: fresh, accumulate: false, threads: 1)
+            }
+        }
+        let unstreamed = Array(UnsafeBufferPointer(start: fresh, count: count))
+        #expect(reused.map(\.bitPattern) == unstreamed.map(\.bitPattern))
+        // Rows at the top, the middle and the bottom against the reference loop.
+        let crop = Convolution(kernels: [kernel]).apply(input, path: .reference)
+        for row in [0, 1, 517, height - 2, height - 1] {
+            let range = (row * width)..<((row + 1) * width)
+            #expect(maxAbsDifference(Array(crop.scalars[range]), Array(reused[range])) <= pathTolerance, "row \(row)")
         }
     }
 

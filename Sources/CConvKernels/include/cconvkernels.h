@@ -17,6 +17,11 @@ void convd_correlate_rows(const float *in, ptrdiff_t in_stride, float *out, ptrd
                           int rows, int cols, const float *kernel, int kh, int kw, int dilation,
                           int accumulate);
 
+/// Whether convd_correlate_rows writes this region with non-temporal stores: an overwritten
+/// region of at least 16 MiB whose first and last pages are already in memory (an output in
+/// use; a fresh one's pages come into the cache when the kernel zeroes them anyway).
+int convd_correlate_streams(const float *out, ptrdiff_t out_stride, int rows, int cols, int accumulate);
+
 /// dst[i] = 0 + w[0]·src[i] + w[1]·src[plane + i] + ... over `channels` planes of `plane` samples.
 void convd_weighted_channel_sum(const float *src, ptrdiff_t plane, int channels, const float *weights,
                                 float *dst);
