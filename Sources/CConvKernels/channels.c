@@ -14,11 +14,12 @@ enum { BLOCK = 2048 };
 
 // dst = Σ_c w_c · x_c, or with `magnitude` sqrt(Σ_c x_c²). Inlined into both callers, so each
 // gets its own loop without the branch.
-static inline __attribute__((always_inline)) void reduce(const float *src, ptrdiff_t plane, int channels,
-                                                         const float *weights, int magnitude, float *dst) {
+static inline __attribute__((always_inline)) void reduce(const float *src, ptrdiff_t plane, ptrdiff_t count,
+                                                         int channels, const float *weights, int magnitude,
+                                                         float *dst) {
     typedef float v4 __attribute__((vector_size(16), aligned(4)));
-    for (ptrdiff_t start = 0; start < plane; start += BLOCK) {
-        const ptrdiff_t n = plane - start < BLOCK ? plane - start : BLOCK;
+    for (ptrdiff_t start = 0; start < count; start += BLOCK) {
+        const ptrdiff_t n = count - start < BLOCK ? count - start : BLOCK;
         float *out = dst + start;
         for (ptrdiff_t i = 0; i < n; i++) out[i] = 0.0f;
         for (int c = 0; c < channels; c++) {
@@ -39,11 +40,11 @@ static inline __attribute__((always_inline)) void reduce(const float *src, ptrdi
     }
 }
 
-void convd_weighted_channel_sum(const float *src, ptrdiff_t plane, int channels, const float *weights,
-                                float *dst) {
-    reduce(src, plane, channels, weights, 0, dst);
+void convd_weighted_channel_sum(const float *src, ptrdiff_t plane, ptrdiff_t count, int channels,
+                                const float *weights, float *dst) {
+    reduce(src, plane, count, channels, weights, 0, dst);
 }
 
-void convd_channel_magnitude(const float *src, ptrdiff_t plane, int channels, float *dst) {
-    reduce(src, plane, channels, NULL, 1, dst);
+void convd_channel_magnitude(const float *src, ptrdiff_t plane, ptrdiff_t count, int channels, float *dst) {
+    reduce(src, plane, count, channels, NULL, 1, dst);
 }

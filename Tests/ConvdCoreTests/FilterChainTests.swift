@@ -158,6 +158,22 @@ struct OperatorTests {
         #expect(Normalization.minmax.apply(Tensor(rows: [[3, 3]])).scalars == [0, 0])
     }
 
+    @Test("gray, magnitude and 1×1 convolution split over threads equal one thread, bit for bit")
+    func channelOpsThreads() {
+        var generator = SeededGenerator(seed: 11)
+        // 397 × 511 = 202,867 pixels: three shares of 65,536 and more, none a multiple of the block.
+        let rgb = randomTensor(channels: 3, height: 397, width: 511, using: &generator)
+        let one = (ChannelOps.gray(rgb).scalars, ChannelOps.magnitude(rgb).scalars,
+                   ChannelOps.conv1x1(rgb, weights: [0.5, -1, 2]).scalars)
+        for threads in [2, 3, 4] {
+            #expect(ChannelOps.gray(rgb, threads: threads).scalars.map(\.bitPattern) == one.0.map(\.bitPattern))
+            #expect(ChannelOps.magnitude(rgb, threads: threads).scalars.map(\.bitPattern) == one.1.map(\.bitPattern))
+            #expect(ChannelOps.conv1x1(rgb, weights: [0.5, -1, 2], threads: threads).scalars.map(\.bitPattern)
+                    == one.2.map(\.bitPattern))
+        }
+        #expect(ChannelOps.magnitude(Tensor(planes: [[[3]], [[4]]]), threads: 2).scalars == [5])
+    }
+
     @Test("named kernels: the matrices of conv-semantics.md §4; gaussian is symmetric and sums to 1")
     func namedKernels() {
         #expect(NamedKernel.sobelX.kernel.rows() == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])

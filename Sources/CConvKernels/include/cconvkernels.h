@@ -22,12 +22,12 @@ void convd_correlate_rows(const float *in, ptrdiff_t in_stride, float *out, ptrd
 /// use; a fresh one's pages come into the cache when the kernel zeroes them anyway).
 int convd_correlate_streams(const float *out, ptrdiff_t out_stride, int rows, int cols, int accumulate);
 
-/// dst[i] = 0 + w[0]·src[i] + w[1]·src[plane + i] + ... over `channels` planes of `plane` samples.
-void convd_weighted_channel_sum(const float *src, ptrdiff_t plane, int channels, const float *weights,
-                                float *dst);
-
-/// dst[i] = sqrt(0 + src[i]² + src[plane + i]² + ...) over `channels` planes of `plane` samples.
-void convd_channel_magnitude(const float *src, ptrdiff_t plane, int channels, float *dst);
+/// dst[i] = 0 + w[0]·src[i] + w[1]·src[plane + i] + ... for 0 <= i < count, over `channels`
+/// planes `plane` samples apart (count <= plane: a range of pixels, for one thread's share).
+void convd_weighted_channel_sum(const float *src, ptrdiff_t plane, ptrdiff_t count, int channels,
+                                const float *weights, float *dst);
+/// dst[i] = sqrt(0 + src[i]² + src[plane + i]² + ...) for 0 <= i < count, as above.
+void convd_channel_magnitude(const float *src, ptrdiff_t plane, ptrdiff_t count, int channels, float *dst);
 
 /// Advises the kernel to back the whole 2 MiB pages inside [start, start + bytes) with huge
 /// pages; call it before the first write. Does nothing for buffers under 4 MiB or off Linux.

@@ -61,14 +61,14 @@ public enum ChainStep: Sendable, Equatable {
     /// Computes the step (the input's shape must have passed `outputShape(for:)`).
     public func apply(_ input: Tensor, threads: Int) -> Tensor {
         switch self {
-        case .gray: return ChannelOps.gray(input)
+        case .gray: return ChannelOps.gray(input, threads: threads)
         case .rgb: return ChannelOps.rgb(input)
         case .convolution(let conv): return conv.apply(input, threads: threads)
-        case .magnitude: return ChannelOps.magnitude(input)
+        case .magnitude: return ChannelOps.magnitude(input, threads: threads)
         case .activation(let f): return f.apply(input)
         case .pool(let pooling): return pooling.apply(input, threads: threads)
         case .globalPool(let kind): return Pooling.global(kind, input)
-        case .conv1x1(let weights): return ChannelOps.conv1x1(input, weights: weights)
+        case .conv1x1(let weights): return ChannelOps.conv1x1(input, weights: weights, threads: threads)
         case .normalize(let n): return n.apply(input)
         }
     }
