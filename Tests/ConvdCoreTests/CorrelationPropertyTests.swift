@@ -105,9 +105,10 @@ struct CorrelationPropertyTests {
     func directBlocksAndTails() {
         var generator = SeededGenerator(seed: 7)
         // Heights around multiples of the 4-row block, widths around multiples of 2 vectors
-        // (16, 32 and 64 columns for SSE2, AVX2 and AVX-512), kernels flat, tall and square.
+        // (16, 32 and 64 columns for SSE2, AVX2 and AVX-512), kernels flat, tall and square —
+        // among them every shape the block loop has its own unrolled copy for.
         var cases = 0
-        for (kh, kw) in [(1, 1), (1, 7), (7, 1), (3, 3), (4, 2), (5, 5), (11, 11)] {
+        for (kh, kw) in [(1, 1), (1, 3), (3, 1), (1, 5), (5, 1), (1, 7), (7, 1), (3, 3), (4, 2), (5, 5), (11, 11)] {
             for height in [kh, kh + 3, kh + 4, kh + 5, kh + 10] {
                 for width in [kw, 15 + kw, 16 + kw, 33 + kw, 64 + kw, 65 + kw, 130] where width >= kw {
                     let input = randomTensor(channels: 3, height: height, width: width, using: &generator)
