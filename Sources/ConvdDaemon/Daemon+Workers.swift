@@ -26,10 +26,12 @@ extension Daemon {
     func workerLoop(_ index: Int, workers: Int) {
         let processor = Processor()
         var seenGeneration = generation.withLock { $0 }
+        processor.prepare(table.all.map(\.pipeline))
         while let jobs = scheduler.next(upTo: Self.batchLimit, sharers: workers) {
             let current = generation.withLock { $0 }
             if current != seenGeneration {
                 processor.reset()
+                processor.prepare(table.all.map(\.pipeline))
                 seenGeneration = current
             }
             for (position, job) in jobs.enumerated() {

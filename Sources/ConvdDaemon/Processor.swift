@@ -55,6 +55,21 @@ final class Processor {
     /// Forgets model instances (after a reload).
     func reset() { models.removeAll() }
 
+    /// Makes this worker's instance of each model before a file needs it, and runs it once on
+    /// a blank image so that its inference plan is built (weights packed): the first file of a
+    /// burst does not wait for either. A model that cannot be made is left to the first job,
+    /// which reports it.
+    func prepare(_ pipelines: [Pipeline]) {
+        for loaded in pipelines.compactMap(\.model) where models[loaded.name] == nil {
+            guard let model = try? loaded.instantiate() else { continue }
+            let input = model.input
+            let blank = Tensor(channels: input.channels, height: input.height, width: input.width,
+                               scalars: [Float](repeating: 0, count: input.channels * input.height * input.width))
+            _ = model.classify([blank])
+            models[loaded.name] = model
+        }
+    }
+
     func process(_ job: Job, pipeline: Pipeline, now: Double) -> JobOutcome {
         let watch = pipeline.watch
         let display = watch.input + "/" + job.path
