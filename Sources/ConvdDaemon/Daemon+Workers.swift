@@ -123,18 +123,8 @@ extension Daemon {
     /// their folders so the renames are durable too.
     private func syncEachFile(_ processed: [ProcessedJob]) -> [ProcessedJob] {
         guard !processed.isEmpty else { return [] }
-        for item in processed {
-            for file in item.result.staged { file.startWriteback() }
-        }
-        var renamed: [ProcessedJob] = []
-        for item in processed {
-            do throws(SystemError) {
-                for file in item.result.staged { try file.commit() }
-                renamed.append(item)
-            } catch {
-                writeFailed(item, error)
-            }
-        }
+        for file in processed.flatMap(\.result.staged) { file.startWriteback() }
+        let renamed = keep(processed) { file throws(SystemError) in try file.commit() }
         do {
             try StagedFile.syncFolders(renamed.flatMap { $0.result.staged.map(\.folder) })
             return renamed
@@ -148,31 +138,29 @@ extension Daemon {
     /// each file's own write-back.
     private func syncFileSystems(_ processed: [ProcessedJob]) -> [ProcessedJob] {
         guard !processed.isEmpty else { return [] }
-        var published: [ProcessedJob] = []
-        for item in processed {
-            do throws(SystemError) {
-                for file in item.result.staged { try file.publish() }
-                published.append(item)
-            } catch {
-                writeFailed(item, error)
-            }
-        }
+        let published = keep(processed) { file throws(SystemError) in try file.publish() }
         do {
             try StagedFile.syncFileSystems(published.flatMap { $0.result.staged.map(\.folder) })
         } catch {
             for item in published { writeFailed(item, error) }
             return []
         }
-        var durable: [ProcessedJob] = []
-        for item in published {
+        return keep(published) { file throws(SystemError) in try file.confirm() }
+    }
+
+    /// The jobs for which `step` succeeded on every staged file; the others fail their write.
+    private func keep(_ processed: [ProcessedJob],
+                      _ step: (StagedFile) throws(SystemError) -> Void) -> [ProcessedJob] {
+        var kept: [ProcessedJob] = []
+        for item in processed {
             do throws(SystemError) {
-                for file in item.result.staged { try file.confirm() }
-                durable.append(item)
+                for file in item.result.staged { try step(file) }
+                kept.append(item)
             } catch {
                 writeFailed(item, error)
             }
         }
-        return durable
+        return kept
     }
 
     /// A job whose outputs could not be made durable: its files are closed (temporary ones

@@ -192,12 +192,11 @@ public final class Daemon: @unchecked Sendable {
         }
         discovery.name = "convd-discovery"
         discovery.start()
-        let running = Mutex(workers)
         for index in 0..<workers {
             let worker = Thread { [self] in
                 workerLoop(index, workers: workers)
-                counters.withLock { $0.activeWorkers -= 1 }
-                if running.withLock({ $0 -= 1; return $0 }) == 0 { commits.close() }
+                // The committer leaves only after the queue is closed: one left is the committer.
+                if counters.withLock({ $0.activeWorkers -= 1; return $0.activeWorkers }) == 1 { commits.close() }
             }
             worker.name = "convd-worker-\(index)"
             worker.start()

@@ -10,67 +10,6 @@
 import ConvdSystem
 import Foundation
 
-/// A file version discovered in a watch.
-public struct Discovery: Sendable {
-    public var watch: String
-    /// Path relative to the watch's input folder.
-    public var path: String
-    public var version: FileVersion
-    /// Arrived by rename: complete, no settle time.
-    public var moved: Bool
-    /// Earliest time (wall clock) it may be read.
-    public var readyAt: Double
-
-    public init(watch: String, path: String, version: FileVersion, moved: Bool, readyAt: Double) {
-        self.watch = watch
-        self.path = path
-        self.version = version
-        self.moved = moved
-        self.readyAt = readyAt
-    }
-}
-
-/// A claimed job.
-public struct Job: Sendable, Equatable {
-    public var id: Int64
-    public var watch: String
-    public var path: String
-    public var version: FileVersion
-    public var moved: Bool
-    public var attempts: Int
-    /// When the file was first seen (wall clock).
-    public var discovered: Double
-    /// How many times the daemon died while this job ran.
-    public var crashes: Int = 0
-}
-
-/// A job to finish: done or failed, with its classification log line made from its seq.
-public struct Finish {
-    public var job: Job
-    public var failed: Bool
-    public var reason: String?
-    public var line: (Int64) -> String
-
-    public init(job: Job, failed: Bool, reason: String?, line: @escaping (Int64) -> String) {
-        self.job = job
-        self.failed = failed
-        self.reason = reason
-        self.line = line
-    }
-}
-
-/// A discovered version the ledger already finished.
-public struct FinishedVersion: Sendable {
-    public var discovery: Discovery
-    public var failed: Bool
-    public var reason: String?
-}
-
-/// Per-watch counts.
-public struct LedgerCounts: Sendable, Equatable {
-    public var done = 0, failed = 0, pending = 0, running = 0
-}
-
 /// The database behind one lock.
 private final class LockedDatabase: @unchecked Sendable {
     private let lock = NSLock()

@@ -61,13 +61,20 @@ final class Processor {
     /// which reports it.
     func prepare(_ pipelines: [Pipeline]) {
         for loaded in pipelines.compactMap(\.model) where models[loaded.name] == nil {
-            guard let model = try? loaded.instantiate() else { continue }
+            guard let model = try? instance(of: loaded) else { continue }
             let input = model.input
             let blank = Tensor(channels: input.channels, height: input.height, width: input.width,
                                scalars: [Float](repeating: 0, count: input.channels * input.height * input.width))
             _ = model.classify([blank])
-            models[loaded.name] = model
         }
+    }
+
+    /// This worker's instance of `loaded`, made on first use.
+    private func instance(of loaded: LoadedModel) throws -> Model {
+        if let cached = models[loaded.name] { return cached }
+        let model = try loaded.instantiate()
+        models[loaded.name] = model
+        return model
     }
 
     func process(_ job: Job, pipeline: Pipeline, now: Double) -> JobOutcome {
@@ -100,15 +107,10 @@ final class Processor {
         // This worker's instance of the model, made on first use (not part of the timing).
         var model: Model?
         if let loaded = pipeline.model {
-            if let cached = models[loaded.name] {
-                model = cached
-            } else {
-                do {
-                    model = try loaded.instantiate()
-                } catch {
-                    return .transient(SystemError(path: loaded.path, reason: "\(error)"))
-                }
-                models[loaded.name] = model
+            do {
+                model = try instance(of: loaded)
+            } catch {
+                return .transient(SystemError(path: loaded.path, reason: "\(error)"))
             }
         }
         let bytes: [UInt8]

@@ -31,12 +31,14 @@ final class Scheduler: @unchecked Sendable {
     /// The next jobs, blocking until at least one is ready; nil once stopping. A worker takes
     /// its share of what is claimed (`1/sharers`, at most `limit`), so a few ready files are
     /// spread over the workers and a burst is taken in batches.
-    func next(upTo limit: Int = 1, sharers: Int = 1) -> [Job]? {
+    /// - Precondition: `limit` and `sharers` are at least 1.
+    func next(upTo limit: Int, sharers: Int) -> [Job]? {
+        precondition(limit >= 1 && sharers >= 1, "a worker takes at least one job, and shares with itself")
         condition.lock()
         defer { condition.unlock() }
         while !stopping {
             if !buffer.isEmpty {
-                let share = min(max(1, limit), max(1, (buffer.count + sharers - 1) / max(1, sharers)))
+                let share = min(limit, (buffer.count + sharers - 1) / sharers)
                 defer { buffer.removeFirst(share) }
                 return Array(buffer.prefix(share))
             }

@@ -84,23 +84,27 @@ public final class StagedFile: @unchecked Sendable {
     /// inode there (the published files, their folder entries) is written and the device
     /// flushed. Throws the first failure, naming that folder.
     public static func syncFileSystems(_ folders: [Directory]) throws(SystemError) {
-        var done = Set<UInt64>()
-        for folder in folders {
-            var info = stat()
-            guard fstat(folder.fd, &info) == 0 else { throw .errno("cannot stat", path: folder.path) }
-            guard done.insert(UInt64(info.st_dev)).inserted else { continue }
+        try forEachDistinct(folders, by: { [UInt64($0.st_dev)] }) { folder throws(SystemError) in
             if csystem_sync_filesystem(folder.fd) != 0 { throw .errno("syncfs failed", path: folder.path) }
         }
     }
 
     /// fsync(2) once for each distinct folder of `folders`, so the renames in them are durable.
     public static func syncFolders(_ folders: [Directory]) throws(SystemError) {
+        try forEachDistinct(folders, by: { [UInt64($0.st_dev), UInt64($0.st_ino)] }) { folder throws(SystemError) in
+            if fsync(folder.fd) != 0 { throw .errno("fsync failed", path: folder.path) }
+        }
+    }
+
+    /// `body` once for the first of `folders` with each distinct `key` of its fstat.
+    private static func forEachDistinct(_ folders: [Directory], by key: (stat) -> [UInt64],
+                                        _ body: (Directory) throws(SystemError) -> Void) throws(SystemError) {
         var done = Set<[UInt64]>()
         for folder in folders {
             var info = stat()
             guard fstat(folder.fd, &info) == 0 else { throw .errno("cannot stat", path: folder.path) }
-            guard done.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted else { continue }
-            if fsync(folder.fd) != 0 { throw .errno("fsync failed", path: folder.path) }
+            guard done.insert(key(info)).inserted else { continue }
+            try body(folder)
         }
     }
 
