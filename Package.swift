@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ConvdPipeline", targets: ["ConvdPipeline"]),
         .library(name: "ConvdNet", targets: ["ConvdNet"]),
         .library(name: "ConvdData", targets: ["ConvdData"]),
+        .library(name: "ConvdOnnx", targets: ["ConvdOnnx"]),
         // For the fuzz package (Tests/Fuzz), which links the config and architecture parsers.
         .library(name: "ConvdConfig", targets: ["ConvdConfig"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // libpng's classic API behind a C shim that keeps every setjmp/longjmp inside C.
@@ -82,6 +84,13 @@ let package = Package(
             name: "ConvdNet",
             dependencies: ["ConvdCore", "CConvKernels"]
         ),
+        // ONNX models: the protobuf subset (generated once, committed), the importer that turns a
+        // ModelProto into a shape-checked graph, and the operators that run it.
+        .target(
+            name: "ConvdOnnx",
+            dependencies: ["ConvdCore", "ConvdNet", "ConvdSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto/onnx-subset.proto"]
+        ),
         // One image through decode → chain → model → outputs, with every limit checked before
         // the buffer it guards: used by `convd filter`, `convd classify` and the daemon.
         .target(
@@ -116,6 +125,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdOnnxTests", dependencies: ["ConvdOnnx", "ConvdTestSupport"]),
         .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdPipeline", "ConvdSystem",
                                                                "ConvdTestSupport"]),
     ],

@@ -1,0 +1,214 @@
+// OnnxImporter: a model file to an OnnxGraph for one input shape. In order: read the file
+// (bounded), inline local functions, fuse, then walk the nodes once — look up each operator
+// by (name, opset), let its builder check the node and infer its outputs' types and shapes,
+// run it at once when every input is constant (which folds the Shape/Gather/Concat glue that
+// computes a Reshape's shape), else make it a step. Every problem is collected and reported
+// together (ImportReport) before anything runs; a node after a failed one is still checked
+// for a missing operator, but not built.
+
+public enum OnnxImporter {
+    /// Imports the model at `path`. `shapes` fixes the shape of named inputs (needed where
+    /// the file leaves a dimension symbolic); `bound` gives values to inputs that are not
+    /// images (their values are then constants, as the conformance tests' index inputs are).
+    public static func load(_ path: String, shapes: [String: [Int]] = [:], bound: [String: OnnxTensor] = [:],
+                            limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> OnnxGraph {
+        try compile(OnnxDocument.read(path, limits: limits), shapes: shapes, bound: bound, limits: limits)
+    }
+
+    /// The declared runtime inputs of the model at `path` (name, type number, dimensions with
+    /// nil for symbolic ones), without compiling it.
+    public static func declaredInputs(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError)
+        -> [(name: String, shape: [Int?]?)] {
+        let doc = try OnnxDocument.read(path, limits: limits)
+        return doc.inputs.filter { doc.initializers[$0.name] == nil }.map { ($0.name, $0.shape) }
+    }
+
+    /// The model's metadata_props, without compiling it.
+    public static func metadata(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> [String: String] {
+        try OnnxDocument.read(path, limits: limits).metadata
+    }
+
+    static func compile(_ doc: OnnxDocument, shapes: [String: [Int]], bound: [String: OnnxTensor],
+                        limits: OnnxLimits) throws(OnnxError) -> OnnxGraph {
+        var report = ImportReport(path: doc.path, provenance: doc.provenance)
+        for problem in doc.problems { report.add(.attribute, subject: "model", node: "", detail: problem) }
+        let reader = TensorReader(path: doc.path, limits: limits)
+        var constants = doc.initializers
+        let inlined = try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
+        report.nodeCount = inlined.count
+        let nodes = Fusion.apply(inlined, constants: &constants, graphOutputs: Set(doc.outputs.map(\.name)))
+
+        var compiler = StepCompiler(limits: limits)
+        var runtimeInputs: [GraphValue] = []
+        for input in doc.inputs where constants[input.name] == nil {
+            if let value = bound[input.name] {
+                constants[input.name] = value
+                continue
+            }
+            guard input.elementType != 0 else {
+                report.add(.type, subject: "input", node: input.name,
+                           detail: "input \"\(input.name)\" is a sequence, map or optional, not a tensor")
+                continue
+            }
+            guard input.elementType == 1 else {
+                report.add(.type, subject: "input", node: input.name,
+                           detail: "input \"\(input.name)\" is \(typeName(input.elementType)); images enter as FLOAT")
+                continue
+            }
+            guard let shape = shapes[input.name] ?? input.shape.flatMap({ dims in
+                dims.allSatisfy { $0 != nil } ? dims.map { $0! } : nil
+            }) else {
+                let dims = input.shape.map { $0.map { $0.map(String.init) ?? "?" }.joined(separator: "×") } ?? "unknown"
+                report.add(.shape, subject: "input", node: input.name,
+                           detail: "input \"\(input.name)\" has a dynamic shape (\(dims)); give its size")
+                continue
+            }
+            let value = GraphValue(name: input.name, type: .float, shape: shape)
+            runtimeInputs.append(value)
+            compiler.define(input.name, ValueInfo(type: .float, shape: shape))
+        }
+        for (name, value) in constants { compiler.constant(name, value) }
+
+        for node in nodes {
+            compiler.add(node, report: &report)
+        }
+        var outputs: [GraphValue] = []
+        for output in doc.outputs {
+            guard let info = compiler.info(output.name) else {
+                if !compiler.failed.contains(output.name) {
+                    report.add(.shape, subject: "output", node: output.name,
+                               detail: "output \"\(output.name)\" is not computed by any node")
+                }
+                continue
+            }
+            outputs.append(GraphValue(name: output.name, type: info.type, shape: info.shape))
+        }
+        guard report.isEmpty else { throw report.error }
+        return compiler.finish(path: doc.path, provenance: doc.provenance, metadata: doc.metadata,
+                               inputs: runtimeInputs, outputs: outputs, nodeCount: inlined.count)
+    }
+}
+
+/// Turns nodes into steps, slots and constants.
+struct StepCompiler {
+    let limits: OnnxLimits
+    private(set) var infos: [String: ValueInfo] = [:]
+    private(set) var values: [String: OnnxTensor] = [:]
+    /// Outputs of nodes that could not be built.
+    private(set) var failed = Set<String>()
+    private var slots: [String: Int] = [:]
+    private var steps: [Step] = []
+    private var rows: [GraphRow] = []
+
+    init(limits: OnnxLimits) {
+        self.limits = limits
+    }
+
+    func info(_ name: String) -> ValueInfo? { infos[name] }
+
+    mutating func define(_ name: String, _ info: ValueInfo) { infos[name] = info }
+
+    mutating func constant(_ name: String, _ value: OnnxTensor) {
+        infos[name] = ValueInfo(type: value.type, shape: value.shape)
+        values[name] = value
+    }
+
+    mutating func slot(_ name: String) -> Int {
+        if let s = slots[name] { return s }
+        slots[name] = slots.count
+        return slots.count - 1
+    }
+
+    mutating func add(_ node: OnnxNode, report: inout ImportReport) {
+        let subject = (node.domain.isEmpty ? "" : node.domain + ".") + "\(node.opType) (opset \(node.opset))"
+        guard node.domain.isEmpty, let builder = Operators.builder(node.opType, opset: node.opset) else {
+            report.add(.operatorMissing, subject: subject, node: node.label, detail: "")
+            failed.formUnion(node.outputs)
+            return
+        }
+        var inputs: [BuildInput?] = []
+        for name in node.inputs {
+            if name.isEmpty {
+                inputs.append(nil)
+            } else if let info = infos[name] {
+                inputs.append(BuildInput(info: info, constant: values[name]))
+            } else {
+                if !failed.contains(name) {
+                    report.add(.shape, subject: node.opType, node: node.label,
+                               detail: "input \"\(name)\" is not produced by any earlier node")
+                }
+                failed.formUnion(node.outputs)
+                return
+            }
+        }
+        let built: Built
+        do {
+            built = try builder(NodeBuild(node: node, inputs: inputs))
+        } catch {
+            report.add(error.kind, subject: node.opType, node: node.label, detail: error.detail)
+            failed.formUnion(node.outputs)
+            return
+        }
+        let named = zip(node.outputs, built.outputs).filter { !$0.0.isEmpty }
+        for (_, info) in named where info.shape.contains(where: { $0 < 0 })
+            || info.shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 })
+            > limits.maxElements {
+            report.add(.shape, subject: node.opType, node: node.label,
+                       detail: "its output \(info.shape.shapeText) has more than \(limits.maxElements) elements")
+            failed.formUnion(node.outputs)
+            return
+        }
+        for (name, info) in named { infos[name] = info }
+        let present = inputs.compactMap { $0 }
+        if built.foldable && (!built.readsInputs || present.allSatisfy({ $0.constant != nil })) {
+            let results = built.kernel.run(built.readsInputs ? inputs.map { $0?.constant } : [], 1)
+            for (name, value) in zip(node.outputs, results) where !name.isEmpty { values[name] = value }
+            return
+        }
+        let inputSlots = node.inputs.map { $0.isEmpty ? nil : slot($0) }
+        let outputSlots = node.outputs.map { slot($0) }
+        steps.append(Step(kernel: built.kernel, inputs: inputSlots, outputs: outputSlots, release: []))
+        let parameters = node.inputs.compactMap { values[$0]?.count }.reduce(0, +)
+        var fused = ""
+        if case .floats(let b)? = node.attributes[Fusion.clipAttribute] {
+            fused = b == [0, .infinity] ? "relu" : "clip \(b[0])…\(b[1])"
+        }
+        rows.append(GraphRow(node: node.label, op: node.opType, outputShape: built.outputs.first?.shape ?? [],
+                             parameters: parameters, fused: fused))
+    }
+
+    /// The graph: slots for every runtime value, releases after last reads, constants loaded.
+    mutating func finish(path: String, provenance: String, metadata: [String: String], inputs: [GraphValue],
+                         outputs: [GraphValue], nodeCount: Int) -> OnnxGraph {
+        let inputSlots = inputs.map { slot($0.name) }
+        let outputSlots = outputs.map { slot($0.name) }
+        var constantSlots: [(Int, OnnxTensor)] = []
+        for (name, s) in slots { if let value = values[name] { constantSlots.append((s, value)) } }
+        let keep = Set(outputSlots).union(constantSlots.map(\.0))
+        var lastRead: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() { for s in step.inputs.compactMap({ $0 }) { lastRead[s] = i } }
+        for (s, i) in lastRead where !keep.contains(s) { steps[i].release.append(s) }
+        // Peak of live runtime values, walking the steps with the sizes import inferred.
+        var size: [Int: Int] = [:]
+        for (name, s) in slots where values[name] == nil { size[s] = (infos[name]?.shape.elementCount ?? 0) * 4 }
+        var live = inputSlots.reduce(0) { $0 + (size[$1] ?? 0) }, peak = live
+        for step in steps {
+            live += step.outputs.reduce(0) { $0 + (size[$1] ?? 0) }
+            peak = max(peak, live)
+            live -= step.release.reduce(0) { $0 + (size[$1] ?? 0) }
+        }
+        return OnnxGraph(path: path, provenance: provenance, metadata: metadata, inputs: inputs, outputs: outputs,
+                         rows: rows, nodeCount: nodeCount, steps: steps, slotCount: slots.count, inputSlots: inputSlots,
+                         outputSlots: outputSlots, constants: constantSlots, peakBytes: peak)
+    }
+}
+
+extension OnnxImporter {
+    /// The operator types of the model at `path` after inlining its functions, in order.
+    public static func operators(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> [String] {
+        let doc = try OnnxDocument.read(path, limits: limits)
+        let reader = TensorReader(path: doc.path, limits: limits)
+        return try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
+            .map { $0.domain.isEmpty ? $0.opType : $0.domain + "." + $0.opType }
+    }
+}

@@ -1,0 +1,27 @@
+// Operators: the table of ONNX operators convd runs, each with the opset versions where its
+// semantics change. A node uses the builder of the newest version not above its opset, as
+// onnxruntime and OpenCV dispatch; a node older than every version listed is unsupported.
+
+enum Operators {
+    /// Checks a node and compiles it.
+    typealias Builder = @Sendable (NodeBuild) throws(Unsupported) -> Built
+
+    /// Every operator: (first opset of these semantics, builder), oldest first.
+    static let table: [String: [(Int, Builder)]] = elementwise
+        .merging(convolution) { a, _ in a }
+        .merging(pooling) { a, _ in a }
+        .merging(linear) { a, _ in a }
+        .merging(layout) { a, _ in a }
+        .merging(reduction) { a, _ in a }
+        .merging(resizing) { a, _ in a }
+
+    /// The builder for `op` at `opset`, or nil.
+    static func builder(_ op: String, opset: Int) -> Builder? {
+        table[op]?.last { $0.0 <= opset }?.1
+    }
+
+    /// The supported operators, sorted, with their first version: `Conv (1)`.
+    static var names: [String] {
+        table.keys.sorted().map { "\($0) (\(table[$0]!.first!.0))" }
+    }
+}

@@ -1,0 +1,176 @@
+// Conv: 2-D convolution (ONNX's is a correlation) with groups, strides, dilations, asymmetric
+// or automatic pads and an optional bias, over N×C×H×W. Each group is an im2col + SGEMM on
+// convd's GEMM; a depthwise convolution (one input and one output channel per group) runs as a
+// direct loop per channel. An activation that import fused into the node (a ReLU, or a Clip
+// such as ReLU6) is applied to the output in place.
+import ConvdCore
+
+/// An activation folded into the operator before it, applied in place.
+enum FusedActivation: Equatable, Sendable {
+    case none
+    case clip(Float, Float)
+
+    func apply(_ values: inout [Float]) {
+        guard case let .clip(low, high) = self else { return }
+        for i in values.indices { values[i] = min(max(values[i], low), high) }
+    }
+}
+
+/// What a Conv node computes, with its constant weights.
+struct ConvGeometry: Sendable {
+    let batch: Int
+    let channels: Int
+    let outputs: Int
+    let groups: Int
+    let window: SpatialWindow
+    var activation: FusedActivation
+}
+
+extension Operators {
+    static let convolution: [String: [(Int, Builder)]] = [
+        "Conv": [(1, conv)],
+    ]
+
+    static let conv: Builder = { b throws(Unsupported) in
+        let x = try b.floatInput(0), w = try b.floatInput(1)
+        guard x.shape.count == 4, w.shape.count == 4 else {
+            throw .shape("only 2-D convolutions (4-D input and weights) are supported; input is "
+                         + x.shape.shapeText)
+        }
+        let groups = try b.int("group", 1)
+        let c = x.shape[1], m = w.shape[0]
+        guard groups >= 1, c % groups == 0, m % groups == 0, w.shape[1] == c / groups else {
+            throw .shape("weights \(w.shape.shapeText) do not fit \(c) input channels in \(groups) group(s)")
+        }
+        let kernel = try b.ints("kernel_shape") ?? Array(w.shape[2...])
+        guard kernel == Array(w.shape[2...]) else { throw .shape("kernel_shape \(kernel) does not match the weights") }
+        let window = try SpatialWindow(b, input: Array(x.shape[2...]), kernel: kernel)
+        if let bias = b.optionalInput(2) {
+            guard bias.type == .float, bias.shape == [m] else { throw .shape("bias must have \(m) values") }
+        }
+        let fused = try fusedActivation(b)
+        let geometry = ConvGeometry(batch: x.shape[0], channels: c, outputs: m, groups: groups, window: window,
+                                    activation: fused)
+        let out = [x.shape[0], m] + window.output
+        let kernelFn = Kernel { inputs, threads in
+            [runConv(inputs[0]!, weights: inputs[1]!.floats, bias: inputs.count > 2 ? inputs[2]?.floats : nil,
+                     geometry, threads: threads)]
+        }
+        return Built(kernel: kernelFn, outputs: [ValueInfo(type: .float, shape: out)])
+    }
+
+    /// The activation import fused into this node (`convd.clip` = [low, high]).
+    static func fusedActivation(_ b: NodeBuild) throws(Unsupported) -> FusedActivation {
+        guard case .floats(let bounds)? = b.node.attributes[Fusion.clipAttribute], bounds.count == 2 else { return .none }
+        return .clip(bounds[0], bounds[1])
+    }
+
+    static func runConv(_ x: OnnxTensor, weights: [Float], bias: [Float]?, _ g: ConvGeometry, threads: Int)
+        -> OnnxTensor {
+        let win = g.window
+        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
+        let cg = g.channels / g.groups, mg = g.outputs / g.groups
+        let k = cg * win.kernel[0] * win.kernel[1], plane = oh * ow
+        var out = [Float](repeating: 0, count: g.batch * g.outputs * plane)
+        let depthwise = cg == 1 && mg == 1
+        let pointwise = win.kernel == [1, 1] && win.strides == [1, 1] && win.padBegin == [0, 0] && win.padEnd == [0, 0]
+        var col = [Float](repeating: 0, count: depthwise || pointwise ? 0 : k * plane)
+        x.floats.withUnsafeBufferPointer { xp in
+            weights.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for n in 0..<g.batch {
+                        if depthwise {
+                            let xs = SharedReadPointer(xp.baseAddress! + n * g.channels * h * w)
+                            let ws = SharedReadPointer(wp.baseAddress!)
+                            let os = SharedPointer(op.baseAddress! + n * g.outputs * plane)
+                            parallelFor(g.channels, threads: plane * win.kernel[0] * win.kernel[1] * g.channels
+                                        > 1 << 16 ? threads : 1) { range in
+                                for ch in range {
+                                    depthwiseChannel(xs.pointer + ch * h * w, ws.pointer + ch * k,
+                                                     os.pointer + ch * plane, win)
+                                }
+                            }
+                            continue
+                        }
+                        for group in 0..<g.groups {
+                            let input = xp.baseAddress! + (n * g.channels + group * cg) * h * w
+                            let target = op.baseAddress! + (n * g.outputs + group * mg) * plane
+                            let product = { (source: UnsafePointer<Float>) in
+                                parallelGEMM(m: mg, n: plane, k: k, a: wp.baseAddress! + group * mg * k, lda: k,
+                                             b: source, ldb: plane,
+                                             c: target, ldc: plane,
+                                             threads: threads)
+                            }
+                            if pointwise {
+                                product(input)
+                            } else {
+                                col.withUnsafeMutableBufferPointer { cp in
+                                    im2col(input, cg, win, cp.baseAddress!)
+                                    product(UnsafePointer(cp.baseAddress!))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let bias {
+            for n in 0..<g.batch {
+                for m in 0..<g.outputs {
+                    let base = (n * g.outputs + m) * plane, v = bias[m]
+                    for i in base..<(base + plane) { out[i] += v }
+                }
+            }
+        }
+        g.activation.apply(&out)
+        return OnnxTensor(shape: [g.batch, g.outputs, oh, ow], floats: out)
+    }
+
+    /// Unfolds `channels` planes into rows of (channel, ky, kx) by output pixel; padding is 0.
+    static func im2col(_ x: UnsafePointer<Float>, _ channels: Int, _ win: SpatialWindow, _ col: UnsafeMutablePointer<Float>) {
+        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
+        var row = 0
+        for c in 0..<channels {
+            for ky in 0..<win.kernel[0] {
+                for kx in 0..<win.kernel[1] {
+                    let dst = col + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * win.strides[0] - win.padBegin[0] + ky * win.dilations[0]
+                        let line = dst + oy * ow
+                        guard iy >= 0 && iy < h else {
+                            line.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let src = x + (c * h + iy) * w
+                        for ox in 0..<ow {
+                            let ix = ox * win.strides[1] - win.padBegin[1] + kx * win.dilations[1]
+                            line[ox] = ix >= 0 && ix < w ? src[ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// One channel of a depthwise convolution, directly.
+    static func depthwiseChannel(_ x: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                 _ win: SpatialWindow) {
+        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
+        let (kh, kw) = (win.kernel[0], win.kernel[1])
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                var sum: Float = 0
+                for ky in 0..<kh {
+                    let iy = oy * win.strides[0] - win.padBegin[0] + ky * win.dilations[0]
+                    guard iy >= 0 && iy < h else { continue }
+                    for kx in 0..<kw {
+                        let ix = ox * win.strides[1] - win.padBegin[1] + kx * win.dilations[1]
+                        if ix >= 0 && ix < w { sum += x[iy * w + ix] * k[ky * kw + kx] }
+                    }
+                }
+                out[oy * ow + ox] = sum
+            }
+        }
+    }
+}
