@@ -2,8 +2,9 @@
 # (scripts/bootstrap does nothing when they are present).
 PREFIX ?= /usr/local
 SWIFT ?= swift
+BENCH_VENV ?= Benchmarks/.venv
 
-.PHONY: all bootstrap build test fuzz run filters install samples model bench bench-compare clean
+.PHONY: all bootstrap build test fuzz run filters install samples model onnx-fixtures bench bench-compare clean
 
 all: build
 
@@ -78,6 +79,14 @@ model: build
 		--val-split 0 --seed 1 -o $(MODEL)
 	.build/release/convd eval --model $(MODEL) --data $(FASHION)
 
+# ONNX models exported from PyTorch with onnxruntime's outputs (scripts/onnx-fixtures.py, in
+# the benchmark environment): the small set is committed (Tests/ConvdOnnxTests/Fixtures); this
+# makes the large one (ResNet-18, MobileNetV2, EfficientNet-B0; Benchmarks/.cache/onnx), which
+# `make test` then checks too and `make bench-compare` measures.
+onnx-fixtures:
+	VENV=$(abspath $(BENCH_VENV)) Benchmarks/setup-venv.sh
+	$(BENCH_VENV)/bin/python scripts/onnx-fixtures.py --large
+
 bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench filters
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench cnn
@@ -89,7 +98,6 @@ bench: build
 # (git-ignored) and installs the Python packages into it. BENCH_ONLY=filters,png selects groups
 # (filters chains png infer conv train daemon), BENCH_PAIRS=3 sets the measured pairs;
 # BENCH_VENV=DIR puts the environment elsewhere (outside the tree, or a git-ignored folder).
-BENCH_VENV ?= Benchmarks/.venv
 bench-compare: build
 	$(SWIFT) build -c release --package-path Benchmarks
 	VENV=$(abspath $(BENCH_VENV)) Benchmarks/setup-venv.sh

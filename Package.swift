@@ -66,7 +66,8 @@ let package = Package(
         .target(
             name: "ConvdDaemon",
             dependencies: [
-                "ConvdConfig", "ConvdWatch", "ConvdPipeline", "ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem", "CSQLite",
+                "ConvdConfig", "ConvdWatch", "ConvdPipeline", "ConvdImage", "ConvdNet", "ConvdOnnx", "ConvdCore", "ConvdSystem",
+                "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -74,7 +75,8 @@ let package = Package(
         ),
         .target(
             name: "ConvdConfig",
-            dependencies: ["ConvdNet", "ConvdCore", "ConvdImage", "ConvdSystem", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["ConvdNet", "ConvdOnnx", "ConvdCore", "ConvdImage", "ConvdSystem",
+                           .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "ConvdData",
@@ -95,7 +97,7 @@ let package = Package(
         // the buffer it guards: used by `convd filter`, `convd classify` and the daemon.
         .target(
             name: "ConvdPipeline",
-            dependencies: ["ConvdImage", "ConvdNet", "ConvdCore", "ConvdSystem"]
+            dependencies: ["ConvdImage", "ConvdNet", "ConvdOnnx", "ConvdCore", "ConvdSystem"]
         ),
         .target(
             name: "ConvdImage",
@@ -125,7 +127,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConvdDataTests", dependencies: ["ConvdData", "ConvdTestSupport"]),
-        .testTarget(name: "ConvdOnnxTests", dependencies: ["ConvdOnnx", "ConvdTestSupport"]),
+        .testTarget(name: "ConvdOnnxTests", dependencies: ["ConvdOnnx", "ConvdConfig", "ConvdTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ConvdEndToEndTests", dependencies: ["ConvdImage", "ConvdPipeline", "ConvdSystem",
                                                                "ConvdTestSupport"]),
     ],

@@ -9,7 +9,10 @@ python=${PYTHON:-python3}
 packages=(numpy opencv-python-headless onnxruntime onnx onnxscript watchdog Pillow)
 modules="numpy cv2 onnxruntime onnx onnxscript watchdog PIL torch"
 
-if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "import $(echo $modules | tr ' ' ',')" 2>/dev/null; then
+# torchvision is looked for, not imported: see below.
+has_torchvision="import importlib.util as u; assert u.find_spec('torchvision')"
+if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "import $(echo $modules | tr ' ' ',')" 2>/dev/null \
+    && "$venv/bin/python" -c "$has_torchvision" 2>/dev/null; then
     exit 0
 fi
 echo "setup-venv: creating $venv (the first time downloads several hundred MB)" >&2
@@ -44,4 +47,11 @@ elif "${pip[@]}" --no-index --no-deps torch 2>/dev/null; then
 else
     "${pip[@]}" torch
 fi
+# torchvision (the models of scripts/onnx-fixtures.py): the release made for the torch above, which
+# pip finds by pinning torch's version. PyPI's wheel is built against CUDA torch, so with the CPU
+# torch its C++ ops do not load and `import torchvision` fails; the fixture script then loads only
+# its Python model definitions, which is all it needs.
+torch_version=$("$venv/bin/python" -c "import importlib.metadata as m; print(m.version('torch').split('+')[0])")
+"${pip[@]}" torchvision onnxscript "torch==$torch_version"
 "$venv/bin/python" -c "import $(echo $modules | tr ' ' ',')"
+"$venv/bin/python" -c "$has_torchvision"

@@ -113,12 +113,17 @@ extension DaemonConfig {
         var r = TableReader(table, path: "models.\(name)")
         let path = r.string("path", &issues)
         let topK = r.int("top_k", in: 1...1000, &issues) ?? 3
+        let config = r.string("config", &issues)
         r.reportUnknown(&issues)
         guard let path else {
-            issues.append(ConfigIssue("models.\(name).path", "missing: the model's .safetensors file"))
+            issues.append(ConfigIssue("models.\(name).path", "missing: the model's .safetensors or .onnx file"))
             return nil
         }
-        return ModelSettings(name: name, path: PathText.absolute(path, base: base), topK: topK)
+        if config != nil && !OnnxModelFile.isOnnx(path) {
+            issues.append(ConfigIssue("models.\(name).config", "only ONNX models (.onnx) take a preprocessing .toml"))
+        }
+        return ModelSettings(name: name, path: PathText.absolute(path, base: base), topK: topK,
+                             config: config.map { PathText.absolute($0, base: base) })
     }
 
     private static func parseWatch(_ table: TOMLTable, path: String, base: String,

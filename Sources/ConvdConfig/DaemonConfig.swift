@@ -86,10 +86,19 @@ public struct ChainSettings: Sendable, Equatable {
 public struct ModelSettings: Sendable, Equatable {
     /// The name watches use.
     public var name: String
-    /// The `.safetensors` file.
+    /// The `.safetensors` or `.onnx` file.
     public var path: String
     /// Labels listed per image.
     public var topK: Int
+    /// An ONNX model's preprocessing `.toml` (default: the model's path + `.toml`, if present).
+    public var config: String?
+
+    public init(name: String, path: String, topK: Int, config: String? = nil) {
+        self.name = name
+        self.path = path
+        self.topK = topK
+        self.config = config
+    }
 }
 
 /// What happens to an input after it was processed.

@@ -81,6 +81,28 @@ struct TableReader {
         return out
     }
 
+    /// A finite number (integer or float).
+    mutating func number(_ key: String, _ issues: inout [ConfigIssue]) -> Double? {
+        guard let v = value(key) else { return nil }
+        guard let d = v.double ?? v.int.map(Double.init), d.isFinite else { wrongType(key, v, "a number", &issues); return nil }
+        return d
+    }
+
+    /// An array of finite numbers.
+    mutating func numbers(_ key: String, _ issues: inout [ConfigIssue]) -> [Double]? {
+        guard let v = value(key) else { return nil }
+        guard let array = v.array else { wrongType(key, v, "an array of numbers", &issues); return nil }
+        var out: [Double] = []
+        for (i, item) in array.enumerated() {
+            guard let d = item.double ?? item.int.map(Double.init), d.isFinite else {
+                issues.append(ConfigIssue("\(keyPath(key))[\(i + 1)]", "expected a number, found \(item.type)"))
+                return nil
+            }
+            out.append(d)
+        }
+        return out
+    }
+
     mutating func subtable(_ key: String, _ issues: inout [ConfigIssue]) -> TOMLTable? {
         guard let v = value(key) else { return nil }
         guard let t = v.table else { wrongType(key, v, "a table", &issues); return nil }

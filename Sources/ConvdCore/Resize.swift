@@ -4,8 +4,18 @@
 
 /// Image resizing for model inputs.
 public enum Resize {
+    /// How pixels are interpolated.
+    public enum Method: String, Sendable, CaseIterable {
+        /// Area averaging when shrinking, bilinear when enlarging.
+        case area
+        /// Bilinear both ways (pixel centres aligned).
+        case linear
+        /// The nearest pixel (centres aligned).
+        case nearest
+    }
+
     /// Resizes every channel of `input` to `height×width`.
-    public static func apply(_ input: Tensor, height: Int, width: Int) -> Tensor {
+    public static func apply(_ input: Tensor, height: Int, width: Int, method: Method = .area) -> Tensor {
         precondition(height > 0 && width > 0, "target size must be positive")
         if input.height == height && input.width == width { return input }
         let shrinking = height * width <= input.height * input.width
@@ -13,8 +23,28 @@ public enum Resize {
         for c in 0..<input.channels {
             for y in 0..<height {
                 for x in 0..<width {
-                    out[c, y, x] = shrinking ? area(input, c, y, x, height, width) : bilinear(input, c, y, x, height, width)
+                    switch method {
+                    case .area where shrinking: out[c, y, x] = area(input, c, y, x, height, width)
+                    case .area, .linear: out[c, y, x] = bilinear(input, c, y, x, height, width)
+                    case .nearest:
+                        out[c, y, x] = input[c, min(input.height - 1, (2 * y + 1) * input.height / (2 * height)),
+                                             min(input.width - 1, (2 * x + 1) * input.width / (2 * width))]
+                    }
                 }
+            }
+        }
+        return out
+    }
+
+    /// The centred `height×width` window of `input` (which must be at least that large).
+    public static func centreCrop(_ input: Tensor, height: Int, width: Int) -> Tensor {
+        precondition(input.height >= height && input.width >= width, "crop larger than the image")
+        if input.height == height && input.width == width { return input }
+        let top = (input.height - height) / 2, left = (input.width - width) / 2
+        var out = Tensor(channels: input.channels, height: height, width: width)
+        for c in 0..<input.channels {
+            for y in 0..<height {
+                for x in 0..<width { out[c, y, x] = input[c, top + y, left + x] }
             }
         }
         return out

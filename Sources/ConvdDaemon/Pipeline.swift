@@ -6,22 +6,75 @@ import ConvdConfig
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
 import ConvdPipeline
 import ConvdSystem
 
 /// A model as the config names it, loaded and checked.
 public struct LoadedModel: Sendable {
+    /// What the workers make their instances from.
+    public enum Source: Sendable {
+        /// A convd model file's bytes, decoded per worker (its layers keep scratch buffers).
+        case convd([UInt8])
+        /// An imported ONNX graph, immutable, shared by the workers.
+        case onnx(OnnxClassifier)
+    }
+
     public let name: String
     public let path: String
     public let topK: Int
-    /// The model file, decoded per worker.
-    public let bytes: [UInt8]
+    public let source: Source
+    /// The image size and channels the model takes.
     public let input: InputSpec
     public let labels: [String]
     public let parameterCount: Int
 
-    /// Decodes the file once more (each worker owns one instance).
-    public func instantiate() throws -> Model { try ModelFile.decode(bytes, path: path) }
+    /// The model as it is resolved from `settings`: read, decoded or imported, and checked.
+    public init(_ settings: ModelSettings) throws {
+        name = settings.name
+        path = settings.path
+        topK = settings.topK
+        if OnnxModelFile.isOnnx(settings.path) {
+            let model = try OnnxModelFile.load(settings.path, config: settings.config)
+            let p = model.preprocessing
+            source = .onnx(model)
+            input = InputSpec(width: p.width, height: p.height, channels: p.channels)
+            labels = model.labels
+            parameterCount = model.graph.parameterCount
+        } else {
+            let bytes = try FileIO.readAll(settings.path, limit: 1 << 30)
+            let model = try ModelFile.decode(bytes, path: settings.path)
+            source = .convd(bytes)
+            input = model.input
+            labels = model.labels
+            parameterCount = model.network.parameterCount
+        }
+    }
+
+    /// A worker's instance: a convd model decoded once more, or the shared ONNX graph.
+    public func instantiate() throws -> any ImageClassifier {
+        switch source {
+        case .convd(let bytes): try ModelFile.decode(bytes, path: path)
+        case .onnx(let model): model
+        }
+    }
+
+    /// What the model needs per image.
+    func footprint() throws -> ModelFootprint {
+        switch source {
+        case .convd(let bytes): ModelFootprint(try ModelFile.decode(bytes, path: path))
+        case .onnx(let model): ModelFootprint(model)
+        }
+    }
+
+    /// Bytes each worker keeps of this model (an ONNX graph's weights are shared: counted once
+    /// per worker all the same, a safe overestimate).
+    var residentBytes: Int {
+        switch source {
+        case .convd(let bytes): bytes.count
+        case .onnx(let model): model.graph.parameterCount * 4
+        }
+    }
 }
 
 /// A watch's resolved processing: its settings, its model and the image pipeline they make.
@@ -40,11 +93,8 @@ public struct Pipeline: Sendable {
         var models: [String: (LoadedModel, ModelFootprint)] = [:]
         for m in config.models where config.watches.contains(where: { $0.model == m.name }) {
             do {
-                let bytes = try FileIO.readAll(m.path, limit: 1 << 30)
-                let model = try ModelFile.decode(bytes, path: m.path)
-                models[m.name] = (LoadedModel(name: m.name, path: m.path, topK: m.topK, bytes: bytes, input: model.input,
-                                              labels: model.labels, parameterCount: model.network.parameterCount),
-                                  ModelFootprint(model))
+                let model = try LoadedModel(m)
+                models[m.name] = (model, try model.footprint())
             } catch {
                 issues.append(ConfigIssue("models.\(m.name).path", "\(error)"))
             }
@@ -72,7 +122,7 @@ public struct Pipeline: Sendable {
     /// instance of every model per worker, shared by the workers.
     static func defaultJobBytes(_ config: DaemonConfig, models: [LoadedModel]) -> Int {
         let workers = config.daemon.workers
-        let resident = models.reduce(0) { $0 + $1.bytes.count } * workers
+        let resident = models.reduce(0) { $0 + $1.residentBytes } * workers
         return MemoryBudget.defaultJobBytes(workers: workers, resident: resident)
     }
 
@@ -117,6 +167,10 @@ public struct Pipeline: Sendable {
             lines.append("model \(model.name): \(model.path)")
             lines.append("  input \(model.input.width)×\(model.input.height)×\(model.input.channels), "
                          + "\(model.labels.count) labels, \(model.parameterCount) parameters, top \(model.topK)")
+            if case .onnx(let onnx) = model.source {
+                lines.append("  ONNX: \(onnx.graph.provenance), \(onnx.graph.nodeCount) nodes; preprocessing "
+                             + onnx.preprocessing.summary + "; labels from \(onnx.labelSource)")
+            }
         }
         return lines
     }

@@ -46,7 +46,7 @@ enum JobOutcome {
 }
 
 final class Processor {
-    private var models: [String: Model] = [:]
+    private var models: [String: any ImageClassifier] = [:]
 
     #if DEBUG
     private static let crashMarker = getenv("CONVD_TEST_CRASH_ON").map { String(cString: $0) }
@@ -62,15 +62,15 @@ final class Processor {
     func prepare(_ pipelines: [Pipeline]) {
         for loaded in pipelines.compactMap(\.model) where models[loaded.name] == nil {
             guard let model = try? instance(of: loaded) else { continue }
-            let input = model.input
+            let input = loaded.input
             let blank = Tensor(channels: input.channels, height: input.height, width: input.width,
                                scalars: [Float](repeating: 0, count: input.channels * input.height * input.width))
-            _ = model.classify([blank])
+            _ = model.classify([blank], threads: 1)
         }
     }
 
     /// This worker's instance of `loaded`, made on first use.
-    private func instance(of loaded: LoadedModel) throws -> Model {
+    private func instance(of loaded: LoadedModel) throws -> any ImageClassifier {
         if let cached = models[loaded.name] { return cached }
         let model = try loaded.instantiate()
         models[loaded.name] = model
@@ -105,7 +105,7 @@ final class Processor {
         let settle = Double(watch.settleMs) / 1000
         if !job.moved && now - current.mtime < settle { return .notSettled(until: current.mtime + settle) }
         // This worker's instance of the model, made on first use (not part of the timing).
-        var model: Model?
+        var model: (any ImageClassifier)?
         if let loaded = pipeline.model {
             do {
                 model = try instance(of: loaded)

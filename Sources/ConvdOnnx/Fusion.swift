@@ -10,6 +10,11 @@ enum Fusion {
     /// `nodes` with the fusions applied; new weights are added to `constants`.
     static func apply(_ nodes: [OnnxNode], constants: inout [String: OnnxTensor], graphOutputs: Set<String>) -> [OnnxNode] {
         var nodes = nodes
+        // Constant nodes' values, for bounds given that way (the legacy exporter's ReLU6).
+        var known = constants
+        for node in nodes where node.opType == "Constant" && node.domain.isEmpty && node.outputs.count == 1 {
+            if case .tensor(let t)? = node.attributes["value"] { known[node.outputs[0]] = t }
+        }
         var uses: [String: Int] = [:]
         for node in nodes { for input in node.inputs where !input.isEmpty { uses[input, default: 0] += 1 } }
         for output in graphOutputs { uses[output, default: 0] += 1 }
@@ -25,7 +30,7 @@ enum Fusion {
                 nodes[p] = folded
                 removed.insert(i)
                 producer[node.outputs[0]] = p
-            } else if ["Conv", "Gemm"].contains(nodes[p].opType), let bounds = clamp(node, constants: constants) {
+            } else if ["Conv", "Gemm"].contains(nodes[p].opType), let bounds = clamp(node, constants: known) {
                 nodes[p].attributes[clipAttribute] = .floats(bounds)
                 nodes[p].outputs = node.outputs
                 removed.insert(i)

@@ -14,6 +14,9 @@ struct BuildInput {
     let info: ValueInfo
     /// The value, when it is an initializer, a Constant or folded from constants.
     let constant: OnnxTensor?
+    /// The ONNX element type a graph input or initializer was declared with (FLOAT16 and
+    /// DOUBLE values compute as float32); nil for computed values.
+    var declaredType: Int? = nil
 
     var shape: [Int] { info.shape }
     var type: ElementType { info.type }
@@ -49,9 +52,9 @@ struct Built {
     let outputs: [ValueInfo]
     /// Whether the kernel may run at import on constant inputs (all but random ones).
     var foldable = true
-    /// False for kernels that need only their inputs' shapes (Shape, Size): they fold even
-    /// when their input is only known at run time.
-    var readsInputs = true
+    /// The inputs whose values the kernel reads (nil: all). Shape and Size read none, CastLike
+    /// only its first: they fold when those are constant, whatever the others are.
+    var reads: [Int]?
 }
 
 /// A node with its inputs resolved.

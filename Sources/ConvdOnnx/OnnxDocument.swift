@@ -75,6 +75,8 @@ struct OnnxDocument {
     let opsets: [String: Int]
     let nodes: [Onnx_NodeProto]
     let initializers: [String: OnnxTensor]
+    /// The ONNX element type each initializer is stored in.
+    let initializerTypes: [String: Int]
     let inputs: [ValueDeclaration]
     let outputs: [ValueDeclaration]
     let functions: [String: OnnxFunction]
@@ -123,8 +125,10 @@ struct OnnxDocument {
         for o in model.opsetImport { opsets[o.domain == "ai.onnx" ? "" : o.domain] = Int(clamping: o.version) }
         let reader = TensorReader(path: path, limits: limits)
         var initializers: [String: OnnxTensor] = [:]
+        var initializerTypes: [String: Int] = [:]
         for t in model.graph.initializer {
             initializers[t.name] = try reader.tensor(t)
+            initializerTypes[t.name] = Int(t.dataType)
         }
         var functions: [String: OnnxFunction] = [:]
         for f in model.functions {
@@ -143,7 +147,7 @@ struct OnnxDocument {
         for p in model.metadataProps { metadata[p.key] = p.value }
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         return OnnxDocument(path: path, irVersion: Int(clamping: model.irVersion), producer: producer, opsets: opsets,
-                            nodes: model.graph.node, initializers: initializers,
+                            nodes: model.graph.node, initializers: initializers, initializerTypes: initializerTypes,
                             inputs: model.graph.input.map(declaration), outputs: model.graph.output.map(declaration),
                             functions: functions, metadata: metadata, problems: problems)
     }

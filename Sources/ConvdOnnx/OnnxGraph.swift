@@ -77,8 +77,10 @@ public final class OnnxGraph: Sendable {
     /// constants not), for the job's memory check.
     public let peakBytes: Int
 
-    /// Runs the graph on `values` (one per input, of its shape) and returns the outputs.
-    public func run(_ values: [OnnxTensor], threads: Int = 1) -> [OnnxTensor] {
+    /// Runs the graph on `values` (one per input, of its shape) and returns the outputs;
+    /// `observe` sees each step's row and first output as it is made.
+    public func run(_ values: [OnnxTensor], threads: Int = 1,
+                    observe: ((GraphRow, OnnxTensor) -> Void)? = nil) -> [OnnxTensor] {
         precondition(values.count == inputs.count, "the graph takes \(inputs.count) inputs")
         var slots = [OnnxTensor?](repeating: nil, count: slotCount)
         for (slot, value) in constants { slots[slot] = value }
@@ -86,8 +88,9 @@ public final class OnnxGraph: Sendable {
             precondition(value.shape == inputs[i].shape, "input \(inputs[i].name) must be \(inputs[i].shape.shapeText)")
             slots[inputSlots[i]] = value
         }
-        for step in steps {
+        for (i, step) in steps.enumerated() {
             let results = step.kernel.run(step.inputs.map { $0.flatMap { slots[$0] } }, threads)
+            if let observe, let first = results.first { observe(rows[i], first) }
             for (slot, value) in zip(step.outputs, results) { slots[slot] = value }
             for slot in step.release { slots[slot] = nil }
         }

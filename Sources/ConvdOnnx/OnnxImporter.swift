@@ -36,7 +36,6 @@ public enum OnnxImporter {
         var constants = doc.initializers
         let inlined = try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
         report.nodeCount = inlined.count
-        let nodes = Fusion.apply(inlined, constants: &constants, graphOutputs: Set(doc.outputs.map(\.name)))
 
         var compiler = StepCompiler(limits: limits)
         var runtimeInputs: [GraphValue] = []
@@ -68,9 +67,21 @@ public enum OnnxImporter {
             compiler.define(input.name, ValueInfo(type: .float, shape: shape))
         }
         for (name, value) in constants { compiler.constant(name, value) }
-
-        for node in nodes {
+        compiler.declaredTypes = doc.initializerTypes
+        for input in doc.inputs { compiler.declaredTypes[input.name] = input.elementType }
+        // First pass: check every node and fold what is constant. Then fuse what is left, now
+        // that computed weights and bounds are known, and compile that.
+        let first = compiler
+        for node in inlined {
             compiler.add(node, report: &report)
+        }
+        if report.isEmpty {
+            var known = compiler.values
+            let fused = Fusion.apply(compiler.remaining, constants: &known, graphOutputs: Set(doc.outputs.map(\.name)))
+            var second = first
+            for (name, value) in known where first.values[name] == nil { second.constant(name, value) }
+            for node in fused { second.add(node, report: &report) }
+            compiler = second
         }
         var outputs: [GraphValue] = []
         for output in doc.outputs {
@@ -94,10 +105,14 @@ struct StepCompiler {
     let limits: OnnxLimits
     private(set) var infos: [String: ValueInfo] = [:]
     private(set) var values: [String: OnnxTensor] = [:]
+    /// ONNX element types of graph inputs and initializers, as declared.
+    var declaredTypes: [String: Int] = [:]
     /// Outputs of nodes that could not be built.
     private(set) var failed = Set<String>()
     private var slots: [String: Int] = [:]
     private var steps: [Step] = []
+    /// The nodes that became steps (not folded), in order.
+    private(set) var remaining: [OnnxNode] = []
     private var rows: [GraphRow] = []
 
     init(limits: OnnxLimits) {
@@ -119,10 +134,14 @@ struct StepCompiler {
         return slots.count - 1
     }
 
+    /// `NonMaxSuppression (opset 11)`, `com.microsoft.FusedConv (opset 1)`.
+    static func subject(_ node: OnnxNode) -> String {
+        (node.domain.isEmpty ? "" : node.domain + ".") + "\(node.opType) (opset \(node.opset))"
+    }
+
     mutating func add(_ node: OnnxNode, report: inout ImportReport) {
-        let subject = (node.domain.isEmpty ? "" : node.domain + ".") + "\(node.opType) (opset \(node.opset))"
         guard node.domain.isEmpty, let builder = Operators.builder(node.opType, opset: node.opset) else {
-            report.add(.operatorMissing, subject: subject, node: node.label, detail: "")
+            report.add(.operatorMissing, subject: Self.subject(node), node: node.label, detail: "")
             failed.formUnion(node.outputs)
             return
         }
@@ -131,7 +150,7 @@ struct StepCompiler {
             if name.isEmpty {
                 inputs.append(nil)
             } else if let info = infos[name] {
-                inputs.append(BuildInput(info: info, constant: values[name]))
+                inputs.append(BuildInput(info: info, constant: values[name], declaredType: declaredTypes[name]))
             } else {
                 if !failed.contains(name) {
                     report.add(.shape, subject: node.opType, node: node.label,
@@ -159,12 +178,13 @@ struct StepCompiler {
             return
         }
         for (name, info) in named { infos[name] = info }
-        let present = inputs.compactMap { $0 }
-        if built.foldable && (!built.readsInputs || present.allSatisfy({ $0.constant != nil })) {
-            let results = built.kernel.run(built.readsInputs ? inputs.map { $0?.constant } : [], 1)
+        let read = built.reads ?? Array(inputs.indices)
+        if built.foldable && read.allSatisfy({ $0 >= inputs.count || inputs[$0] == nil || inputs[$0]?.constant != nil }) {
+            let results = built.kernel.run(inputs.indices.map { read.contains($0) ? inputs[$0]?.constant : nil }, 1)
             for (name, value) in zip(node.outputs, results) where !name.isEmpty { values[name] = value }
             return
         }
+        remaining.append(node)
         let inputSlots = node.inputs.map { $0.isEmpty ? nil : slot($0) }
         let outputSlots = node.outputs.map { slot($0) }
         steps.append(Step(kernel: built.kernel, inputs: inputSlots, outputs: outputSlots, release: []))
@@ -204,6 +224,20 @@ struct StepCompiler {
 }
 
 extension OnnxImporter {
+    /// Throws the report of every operator of the model at `path` that convd lacks, if any
+    /// (before the input's size is known: the full import reports the rest).
+    public static func checkOperators(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) {
+        let doc = try OnnxDocument.read(path, limits: limits)
+        let reader = TensorReader(path: doc.path, limits: limits)
+        let nodes = try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
+        var report = ImportReport(path: doc.path, provenance: doc.provenance)
+        report.nodeCount = nodes.count
+        for node in nodes where !node.domain.isEmpty || Operators.builder(node.opType, opset: node.opset) == nil {
+            report.add(.operatorMissing, subject: StepCompiler.subject(node), node: node.label, detail: "")
+        }
+        if !report.isEmpty { throw report.error }
+    }
+
     /// The operator types of the model at `path` after inlining its functions, in order.
     public static func operators(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> [String] {
         let doc = try OnnxDocument.read(path, limits: limits)

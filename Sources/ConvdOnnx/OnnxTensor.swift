@@ -78,6 +78,9 @@ public struct OnnxTensor: Sendable, Equatable {
 }
 
 extension Array where Element == Int {
+    /// The product of the dimensions, for other modules.
+    public var shapeElements: Int { reduce(1, *) }
+
     /// The product of the dimensions (1 for a scalar).
     var elementCount: Int { reduce(1, *) }
 
@@ -93,5 +96,5 @@ extension Array where Element == Int {
     }
 
     /// `[1, 3, 224, 224]` as `1×3×224×224`, a scalar as `scalar`.
-    var shapeText: String { isEmpty ? "scalar" : map(String.init).joined(separator: "×") }
+    public var shapeText: String { isEmpty ? "scalar" : map(String.init).joined(separator: "×") }
 }

@@ -22,6 +22,7 @@ extension Operators {
         "Shape": [(1, shapeOf)],
         "Size": [(1, sizeOf)],
         "Cast": [(6, cast)],
+        "CastLike": [(15, castLike)],
         "Constant": [(1, constant)],
         "ConstantOfShape": [(9, constantOfShape)],
     ]
@@ -365,17 +366,26 @@ extension Operators {
         let dims = start < end ? x.shape[start..<end].map(Int64.init) : []
         let value = OnnxTensor(shape: [dims.count], ints: dims)
         return Built(kernel: Kernel { _, _ in [value] }, outputs: [ValueInfo(type: .int64, shape: [dims.count])],
-                     readsInputs: false)
+                     reads: [])
     }
 
     static let sizeOf: Builder = { b throws(Unsupported) in
         let value = OnnxTensor(shape: [], ints: [Int64(try b.input(0).shape.elementCount)])
-        return Built(kernel: Kernel { _, _ in [value] }, outputs: [ValueInfo(type: .int64, shape: [])], readsInputs: false)
+        return Built(kernel: Kernel { _, _ in [value] }, outputs: [ValueInfo(type: .int64, shape: [])], reads: [])
     }
 
-    static let cast: Builder = { b throws(Unsupported) in
+    /// CastLike: Cast to the element type of the second input.
+    static let castLike: Builder = { b throws(Unsupported) in
+        let like = try b.input(1)
+        let to = like.declaredType ?? (like.type == .float ? 1 : like.type == .bool ? 9 : 7)
+        let built = try cast(NodeBuild(node: b.node, inputs: [b.inputs[0]]), to: to)
+        return Built(kernel: built.kernel, outputs: built.outputs, reads: [0])
+    }
+
+    static let cast: Builder = { b throws(Unsupported) in try cast(b, to: b.int("to", 0)) }
+
+    static func cast(_ b: NodeBuild, to: Int) throws(Unsupported) -> Built {
         let x = try b.input(0)
-        let to = try b.int("to", 0)
         let type: ElementType
         // Floating types compute in float32: a cast to FLOAT16 or BFLOAT16 rounds to that
         // precision, one to DOUBLE keeps float32's.

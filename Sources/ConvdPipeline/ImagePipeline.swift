@@ -77,7 +77,7 @@ public struct ImagePipeline: Sendable {
 
     /// Runs the job on the PNG `bytes` (`path` names it in errors) with this worker's `model`
     /// instance, which must be the model `self.model` describes.
-    public func run(_ bytes: [UInt8], path: String, model instance: Model? = nil) throws(PipelineError)
+    public func run(_ bytes: [UInt8], path: String, model instance: (any ImageClassifier)? = nil) throws(PipelineError)
         -> PipelineResult {
         let started = monotonicClock()
         _ = try plan(bytes, path: path)

@@ -13,6 +13,7 @@
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
 
 /// The memory a job needs at its peak, and where that peak is.
 public struct JobMemory: Sendable, Equatable {
@@ -101,6 +102,16 @@ public struct ModelFootprint: Sendable, Equatable {
             let shape = layer.outputShape
             return ((shape.channels + 15) / 16 * 16) ⊗ (shape.height ⊕ 2) ⊗ (shape.width ⊕ 2)
         })
+    }
+}
+
+extension ModelFootprint {
+    /// The footprint of an imported graph: its input and twice the values it holds at its
+    /// peak (a kernel's scratch is about one more output).
+    public init(_ model: OnnxClassifier) {
+        let p = model.preprocessing
+        self.init(input: TensorShape(channels: p.channels, height: p.height, width: p.width),
+                  layerOutputs: [model.graph.peakBytes / 4])
     }
 }
 

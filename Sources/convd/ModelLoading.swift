@@ -1,7 +1,10 @@
-// Resolving what the user names: an architecture (preset or TOML file) or a model file.
+// Resolving what the user names: an architecture (preset or TOML file) or a model file —
+// convd's own (.safetensors) or an imported ONNX graph (.onnx, with its .toml).
 import ConvdConfig
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
+import ConvdPipeline
 import ConvdSystem
 
 enum ModelLoading {
@@ -19,6 +22,17 @@ enum ModelLoading {
     /// A `.safetensors` model file.
     static func model(_ path: String) throws -> Model {
         try ModelFile.decode(FileIO.readAll(path, limit: 1 << 30), path: path)
+    }
+
+    /// A model of either kind, with what the image pipeline needs to know of it.
+    static func classifier(_ path: String, config: String?) throws -> (any ImageClassifier, ModelFootprint) {
+        if OnnxModelFile.isOnnx(path) {
+            let onnx = try OnnxModelFile.load(path, config: config)
+            return (onnx, ModelFootprint(onnx))
+        }
+        if config != nil { throw CommandError("--model-config: only ONNX models (.onnx) take a preprocessing .toml") }
+        let model = try model(path)
+        return (model, ModelFootprint(model))
     }
 }
 

@@ -55,7 +55,9 @@ struct CheckConfigCommand: ParsableCommand {
             out += "\n[chains]\n"
             for chain in c.chains { out += "\(chain.name) = \(q(chain.text))\n" }
         }
-        for m in c.models { out += "\n[models.\(m.name)]\npath = \(q(m.path))\ntop_k = \(m.topK)\n" }
+        for m in c.models {
+            out += "\n[models.\(m.name)]\npath = \(q(m.path))\ntop_k = \(m.topK)\n" + (m.config.map { "config = \(q($0))\n" } ?? "")
+        }
         for p in pipelines {
             let w = p.watch
             out += "\n[[watch]]\nname = \(q(w.name))\ninput = \(q(w.input))\noutput = \(q(w.output))\n"

@@ -4,6 +4,7 @@ import ArgumentParser
 import ConvdCore
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
 import ConvdPipeline
 import ConvdSystem
 import Foundation
@@ -16,7 +17,9 @@ struct ClassifyCommand: ParsableCommand {
             One line per image: FILE: LABEL (PROBABILITY), then the runners-up. With --json,
             one JSON object per line with file, label, confidence and top ([[label, p], ...]).
             With --activations DIR, each conv layer's feature maps for each image are written
-            as DIR/<stem>.layerN.conv2d.png montages (min-max per map). A file that cannot be
+            as DIR/<stem>.layerN.conv2d.png montages (min-max per map); for an ONNX model, each
+            Conv node's output as DIR/<stem>.<N>.<node>.conv.png. An ONNX model is prepared as its
+            .toml says (size, channel order, scale, mean, std, resize rule, labels; see README). A file that cannot be
             read is reported on stderr as one line, the others are still classified, and the
             exit status is 1. "ms" is the time to decode and classify the image. Files over
             50,000,000 pixels or whose job would need more than --max-job-bytes are refused
@@ -24,8 +27,12 @@ struct ClassifyCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The model file (.safetensors).")
+    @Option(help: "The model file: convd's .safetensors, or an ONNX .onnx.")
     var model: String
+
+    @Option(name: .long, help: ArgumentHelp("An ONNX model's preprocessing and labels (default: MODEL.toml "
+                                            + "beside the model, if present).", valueName: "toml"))
+    var modelConfig: String?
 
     @Argument(help: "PNG files.")
     var inputs: [String]
@@ -53,15 +60,15 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: Model
+        let loaded: any ImageClassifier, footprint: ModelFootprint
         do {
-            loaded = try ModelLoading.model(model)
+            (loaded, footprint) = try ModelLoading.classifier(model, config: modelConfig)
             if let activations { try FileIO.makeDirectories(activations) }
         } catch {
             printError("convd: \(DisplayText.escaped("\(error)"))")
             throw ExitCode.failure
         }
-        let pipeline = ImagePipeline(model: ModelFootprint(loaded), topK: top,
+        let pipeline = ImagePipeline(model: footprint, topK: top,
                                      maxJobBytes: maxJobBytes ?? MemoryBudget.defaultJobBytes(workers: 1),
                                      threads: threads ?? onlineCoreCount)
         var failures = 0
@@ -97,18 +104,38 @@ struct ClassifyCommand: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func writeActivations(_ model: Model, image: Tensor, path: String, folder: String) throws {
+    private func writeActivations(_ classifier: any ImageClassifier, image: Tensor, path: String, folder: String) throws {
+        let name = Array((path.split(separator: "/").last ?? "").utf8)
+        let stem = String(decoding: ImagePipeline.stem(ofName: name), as: UTF8.self)
+        if let onnx = classifier as? OnnxClassifier {
+            try writeActivations(onnx, image: image, stem: stem, folder: folder)
+            return
+        }
+        guard let model = classifier as? Model else { return }
         var context = LayerContext(training: false)
         var x = BatchTensor(stacking: [model.input.prepare(image)])
         let renderer = FeatureMapRenderer()
-        let name = Array((path.split(separator: "/").last ?? "").utf8)
-        let stem = String(decoding: ImagePipeline.stem(ofName: name), as: UTF8.self)
         for (i, layer) in model.network.layers.enumerated() {
             x = layer.forward(x, context: &context)
             guard layer is Conv2DLayer else { continue }
             let maps = x.sample(0)
             try FileIO.writeAtomically(renderer.montage(maps),
                                        to: "\(folder)/\(stem).layer\(i).\(layer.spec.kind).png")
+        }
+    }
+
+    /// Each Conv node's output (one image, N×C×H×W) as a montage named after the node.
+    private func writeActivations(_ onnx: OnnxClassifier, image: Tensor, stem: String, folder: String) throws {
+        var maps: [(String, Tensor)] = []
+        _ = onnx.graph.run([onnx.preprocessing.prepare(image)]) { row, value in
+            guard row.op == "Conv", value.rank == 4 else { return }
+            let (c, h, w) = (value.shape[1], value.shape[2], value.shape[3])
+            maps.append((row.node, Tensor(channels: c, height: h, width: w, scalars: Array(value.floats[0..<(c * h * w)]))))
+        }
+        let renderer = FeatureMapRenderer()
+        for (i, (node, tensor)) in maps.enumerated() {
+            let safe = String(node.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(80))
+            try FileIO.writeAtomically(renderer.montage(tensor), to: "\(folder)/\(stem).\(i).\(safe).conv.png")
         }
     }
 }

@@ -1,9 +1,12 @@
 // `convd eval`: accuracy, per-class precision/recall/F1 and the confusion matrix of a model
 // on a labelled dataset.
 import ArgumentParser
+import ConvdConfig
+import ConvdCore
 import ConvdData
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
 import ConvdSystem
 import Foundation
 
@@ -11,11 +14,20 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a model: accuracy, per-class precision/recall/F1, confusion matrix.",
-        discussion: "--data as for train; the test split (t10k-* or DIR/test/) is read unless --split says otherwise."
+        discussion: """
+            --data as for train; the test split (t10k-* or DIR/test/) is read unless --split says otherwise.
+            Images are resized to the model's input size as they are read (stretched), then an
+            ONNX model's scale, mean and std are applied; the loss is the mean cross-entropy of
+            the model's probabilities.
+            """
     )
 
-    @Option(help: "The model file (.safetensors).")
+    @Option(help: "The model file: convd's .safetensors, or an ONNX .onnx.")
     var model: String
+
+    @Option(name: .long, help: ArgumentHelp("An ONNX model's preprocessing and labels (default: MODEL.toml "
+                                            + "beside the model, if present).", valueName: "toml"))
+    var modelConfig: String?
 
     @Option(help: "Dataset folder (IDX files or class folders).")
     var data: String
@@ -34,16 +46,42 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let loaded = try ModelLoading.model(model)
-            let dataset = try DatasetLoader.load(data, split: split, shape: loaded.input.shape, limit: limit,
-                                                 classNames: loaded.labels)
-            let (loss, evaluation) = Trainer.evaluate(loaded.network, on: dataset, input: loaded.input,
+            let loss: Float, evaluation: Evaluation
+            if OnnxModelFile.isOnnx(model) {
+                let onnx = try OnnxModelFile.load(model, config: modelConfig)
+                let p = onnx.preprocessing
+                let dataset = try DatasetLoader.load(data, split: split,
+                                                     shape: SampleShape(channels: p.channels, height: p.height, width: p.width),
+                                                     limit: limit, classNames: onnx.labels)
+                (loss, evaluation) = Self.evaluate(onnx, on: dataset, threads: threads ?? onlineCoreCount)
+            } else {
+                if modelConfig != nil { throw CommandError("--model-config: only ONNX models (.onnx) take a preprocessing .toml") }
+                let loaded = try ModelLoading.model(model)
+                let dataset = try DatasetLoader.load(data, split: split, shape: loaded.input.shape, limit: limit,
+                                                     classNames: loaded.labels)
+                (loss, evaluation) = Trainer.evaluate(loaded.network, on: dataset, input: loaded.input,
                                                       threads: threads ?? onlineCoreCount)
+            }
             json ? printJSON(evaluation, loss: loss) : printTable(evaluation, loss: loss)
         } catch {
             printError("convd: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Accuracy and mean cross-entropy of an ONNX classifier, one sample at a time.
+    static func evaluate(_ model: OnnxClassifier, on data: Dataset, threads: Int) -> (Float, Evaluation) {
+        var predicted: [Int] = [], lossSum: Float = 0
+        let size = data.sampleSize, shape = data.shape
+        for i in 0..<data.count {
+            let image = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
+                               scalars: Array(data.pixels[(i * size)..<((i + 1) * size)]))
+            let p = model.classify([image], threads: threads)[0]
+            predicted.append(p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0)
+            lossSum -= log(max(p[data.labels[i]], 1e-12))
+        }
+        return (lossSum / Float(max(data.count, 1)),
+                Evaluation(classNames: data.classNames, truth: data.labels, predicted: predicted))
     }
 
     private func printJSON(_ e: Evaluation, loss: Float) {

@@ -4,13 +4,19 @@ import ArgumentParser
 import ConvdConfig
 import ConvdCore
 import ConvdNet
+import ConvdOnnx
 import Foundation
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show the layers, output shapes and parameter counts of a model or architecture.",
-        discussion: "TARGET is a .safetensors model, an architecture .toml file or a preset (lenet5, fmnist-small)."
+        discussion: """
+            TARGET is a .safetensors model, an architecture .toml file, a preset (lenet5, fmnist-small) or an
+            ONNX model (.onnx): then the graph as convd runs it (after constant folding and fusion) — node,
+            operator, output shape, parameters — with totals, the preprocessing and the labels. A model
+            convd cannot run gets the list of every unsupported operator and attribute instead.
+            """
     )
 
     @Argument(help: "A model file, an architecture file or a preset name.")
@@ -19,7 +25,22 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with `input`, `layers` and `total_params`.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("An ONNX model's preprocessing and labels (default: MODEL.toml "
+                                            + "beside the model, if present).", valueName: "toml"))
+    var modelConfig: String?
+
     func run() throws {
+        if OnnxModelFile.isOnnx(target) {
+            let onnx: OnnxClassifier
+            do {
+                onnx = try OnnxModelFile.load(target, config: modelConfig)
+            } catch {
+                printError("convd: \(error)")
+                throw ExitCode.failure
+            }
+            try inspect(onnx)
+            return
+        }
         let network: Network
         var labels: [String] = []
         do {
@@ -59,6 +80,41 @@ struct InspectCommand: ParsableCommand {
         }
         print("total parameters: \(grouped(network.parameterCount))")
         if !labels.isEmpty { print("labels: \(labels.joined(separator: ", "))") }
+    }
+
+    private func inspect(_ onnx: OnnxClassifier) throws {
+        let g = onnx.graph
+        if json {
+            let object: [String: Any] = [
+                "input": onnx.preprocessing.inputShape,
+                "producer": g.provenance,
+                "nodes": g.rows.map { ["node": $0.node, "op": $0.op, "output": $0.outputShape, "params": $0.parameters,
+                                       "fused": $0.fused] },
+                "total_params": g.parameterCount,
+                "preprocessing": onnx.preprocessing.summary,
+                "labels": onnx.labels,
+                "outputs_probabilities": onnx.outputsProbabilities,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("\(target): \(g.provenance); \(g.nodeCount) nodes in the file, \(g.rows.count) steps after folding and fusion")
+        let inputs = g.inputs.map { "\($0.name) \($0.shape.shapeText)" }.joined(separator: ", ")
+        print("input \(inputs)")
+        let width = min(48, max(8, (g.rows.map(\.node.count).max() ?? 0) + 2))
+        print(pad("#", 4) + pad("node", width) + pad("operator", 20) + pad("output", 18) + "params")
+        for (i, row) in g.rows.enumerated() {
+            let node = row.node.count > width - 2 ? "…" + row.node.suffix(width - 3) : row.node
+            print(pad(String(i), 4) + pad(node, width) + pad(row.op + (row.fused.isEmpty ? "" : "+" + row.fused), 20)
+                  + pad(row.outputShape.shapeText, 18) + grouped(row.parameters))
+        }
+        print("total parameters: \(grouped(g.parameterCount)); peak activations \(grouped(g.peakBytes / 1024)) KiB")
+        print("output \(g.outputs.map { "\($0.name) \($0.shape.shapeText)" }.joined(separator: ", "))"
+              + (onnx.outputsProbabilities ? " (probabilities)" : " (scores; softmax applied)"))
+        print("preprocessing: \(onnx.preprocessing.summary)")
+        let shown = onnx.labels.prefix(20).joined(separator: ", ") + (onnx.labels.count > 20 ? ", ..." : "")
+        print("labels (\(onnx.labels.count), from \(onnx.labelSource)): \(shown)")
     }
 
     private func pad(_ s: String, _ width: Int) -> String {
