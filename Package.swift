@@ -90,7 +90,7 @@ let package = Package(
         // ModelProto into a shape-checked graph, and the operators that run it.
         .target(
             name: "ConvdOnnx",
-            dependencies: ["ConvdCore", "ConvdNet", "ConvdSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["ConvdCore", "ConvdNet", "ConvdSystem", "CConvKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto/onnx-subset.proto"]
         ),
         // One image through decode → chain → model → outputs, with every limit checked before

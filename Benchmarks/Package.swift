@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "ConvdNet", package: "convd"),
                 .product(name: "ConvdData", package: "convd"),
                 .product(name: "ConvdDaemon", package: "convd"),
+                .product(name: "ConvdOnnx", package: "convd"),
             ]
         )
     ],

@@ -12,7 +12,7 @@ below 1 convd is faster, above 1 it is slower. The median of the per-pair ratios
 headline number.
 
 Environment:
-  BENCH_ONLY=filters,png      groups to run (filters, chains, png, infer, conv, train, daemon)
+  BENCH_ONLY=filters,png      groups to run (filters, chains, png, infer, onnx, conv, train, daemon)
   BENCH_PAIRS=3               measured pairs per workload (at least 3 is sensible)
   BENCH_WARMUP=1              0: no warm-up pair
   BENCH_TRAIN_IMAGES=60000    images in the training epoch (both sides use the same ones)
@@ -42,7 +42,12 @@ BENCH = os.path.join(HERE, ".build", "release", "convd-bench")
 CONVD = os.environ.get("CONVD_BINARY", os.path.join(REPO, ".build", "release", "convd"))
 PYTHON = sys.executable
 ANCHORS = os.path.join(HERE, "anchors")
-GROUPS = ["filters", "chains", "png", "infer", "conv", "train", "daemon"]
+GROUPS = ["filters", "chains", "png", "infer", "onnx", "conv", "train", "daemon"]
+# Imported models (make onnx-fixtures writes them; scripts/onnx-fixtures.py): 224² at batch 1 and 8.
+ONNX_CACHE = os.path.join(HERE, ".cache", "onnx")
+ONNX_FIXTURES = os.path.join(REPO, "Tests", "ConvdOnnxTests", "Fixtures")
+ONNX_MODELS = ["resnet18-legacy", "resnet18-legacy-b8", "mobilenet_v2-legacy", "mobilenet_v2-legacy-b8",
+               "squeezenet1_1-legacy", "squeezenet1_1-legacy-b8"]
 
 
 def env_int(name, default):
@@ -93,6 +98,12 @@ def workloads():
                 args = ["--model", model, "--batch", str(batch), "--threads", str(threads), "--reps", "5"]
                 out.append(("infer", f"infer {model} b{batch} t{threads}", "onnxruntime",
                             convd("infer", *args), anchor("ort_infer.py", *args), {}))
+    for model in ONNX_MODELS:
+        for threads in (1, 2):
+            folder = os.path.join(ONNX_FIXTURES if model in os.listdir(ONNX_FIXTURES) else ONNX_CACHE, model)
+            args = ["--model", folder, "--threads", str(threads), "--reps", "5"]
+            out.append(("onnx", f"onnx {model} t{threads}", "onnxruntime, same file",
+                        convd("onnx", *args), anchor("ort_model.py", *args), {}))
     for threads in (1, 2):
         args = ["--threads", str(threads), "--reps", "51"]
         out.append(("conv", f"conv layer 64→64 3×3 56² t{threads}", "onnxruntime Conv",
@@ -160,6 +171,10 @@ def prepare():
     if any(g in ONLY for g in ("infer", "conv", "daemon")):
         subprocess.run([PYTHON, os.path.join(ANCHORS, "export_models.py"), ONNX, REPO], check=True,
                        stdout=subprocess.DEVNULL, cwd=ANCHORS)
+    if "onnx" in ONLY and not all(os.path.isfile(os.path.join(ONNX_CACHE, m, "model.onnx"))
+                                  for m in ONNX_MODELS if not m.startswith("squeezenet1_1-legacy") or m.endswith("b8")):
+        subprocess.run([PYTHON, os.path.join(REPO, "scripts", "onnx-fixtures.py"), "--large"], check=True,
+                       stdout=subprocess.DEVNULL)
     if "daemon" in ONLY and len(glob.glob(os.path.join(PNGS, "*.png"))) < DAEMON_FILES:
         # The same files for both sides: Fashion-MNIST test images, 28×28 gray, zlib level 6.
         sys.path.insert(0, ANCHORS)

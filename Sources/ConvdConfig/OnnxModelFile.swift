@@ -43,14 +43,22 @@ public enum OnnxModelFile {
             let bytes = try FileIO.readAll(configPath, limit: 1 << 20)
             settings = try parse(String(decoding: bytes, as: UTF8.self), file: configPath)
         }
-        // Operators convd lacks are the first thing to know, whatever else is wrong.
-        try OnnxImporter.checkOperators(path)
-        let declared = try OnnxImporter.declaredInputs(path)
-        guard declared.count == 1, let input = declared.first else {
-            throw OnnxError(path: path, reason: "the model takes \(declared.count) inputs; convd feeds one image")
+        let file = try OnnxFile.read(path)
+        let declared = file.declaredInputs
+        let preprocessing: Preprocessing
+        do {
+            guard declared.count == 1, let input = declared.first else {
+                throw OnnxError(path: path, reason: "the model takes \(declared.count) inputs; convd feeds one image")
+            }
+            preprocessing = try inputGeometry(input, settings: settings, model: path, config: configPath)
+        } catch {
+            // Without an input size the graph cannot be compiled: report the missing
+            // operators with the reason, so nothing known is held back.
+            guard let missing = try file.missingOperators() else { throw error }
+            let reason = (error as? OnnxError)?.reason ?? "\(error)"
+            throw OnnxError(path: path, reason: missing.reason + "\n  and: " + reason)
         }
-        let preprocessing = try inputGeometry(input, settings: settings, model: path, config: configPath)
-        let graph = try OnnxImporter.load(path, shapes: [input.name: preprocessing.inputShape])
+        let graph = try file.compile(shapes: [declared[0].name: preprocessing.inputShape])
         guard let output = graph.outputs.first, output.type == .float else {
             throw OnnxError(path: path, reason: "the model's first output is not a float tensor of class scores")
         }
@@ -73,7 +81,9 @@ public enum OnnxModelFile {
             throw OnnxError(path: path, reason: "the model scores \(classes) classes (output \(output.shape.shapeText)) "
                             + "but \(source) gives \(labels.count) labels")
         }
-        let probabilities = settings.probabilities ?? (graph.rows.last?.op == "Softmax")
+        // Probabilities when the last step that computes anything is a Softmax.
+        let moves: Set = ["Identity", "Flatten", "Squeeze", "Unsqueeze", "Reshape", "Dropout"]
+        let probabilities = settings.probabilities ?? (graph.rows.last { !moves.contains($0.op) }?.op == "Softmax")
         return OnnxClassifier(graph: graph, preprocessing: preprocessing, labels: labels,
                               outputsProbabilities: probabilities, labelSource: source)
     }
@@ -118,6 +128,9 @@ public enum OnnxModelFile {
         if let batch = dims[0], batch != 1 {
             problems.append("input \"\(input.name)\" is \(text): a batch of \(batch); convd feeds one image at a time "
                             + "(export with batch 1 or a dynamic batch)")
+        }
+        if problems.isEmpty && (width < 1 || height < 1) {
+            problems.append("input \"\(input.name)\" is \(text): an image is at least 1×1")
         }
         if problems.isEmpty && !(channels == 1 || channels == 3) {
             problems.append("input \"\(input.name)\" has \(channels) channels; images have 1 (gray) or 3 (colour)")

@@ -11,24 +11,29 @@ enum FunctionInlining {
     /// The document's graph nodes, flattened.
     static func nodes(of doc: OnnxDocument, reader: TensorReader, limit: Int) throws(OnnxError) -> [OnnxNode] {
         var out: [OnnxNode] = []
+        var visits = 0
         for proto in doc.nodes {
             try expand(proto, opsets: doc.opsets, doc: doc, reader: reader, prefix: "", rename: [:], callAttributes: [:],
-                       depth: 0, limit: limit, into: &out)
+                       depth: 0, limit: limit, visits: &visits, into: &out)
         }
         return out
     }
 
     private static func expand(_ proto: Onnx_NodeProto, opsets: [String: Int], doc: OnnxDocument, reader: TensorReader,
                                prefix: String, rename: [String: String], callAttributes: [String: Attribute],
-                               depth: Int, limit: Int, into out: inout [OnnxNode]) throws(OnnxError) {
-        guard out.count < limit else {
-            throw OnnxError(path: doc.path, reason: "more than \(limit) nodes after inlining functions")
+                               depth: Int, limit: Int, visits: inout Int, into out: inout [OnnxNode]) throws(OnnxError) {
+        // Every node visited counts, calls included: functions that call each other many times
+        // over (10 calls a level, 15 levels) stop here, not after 10^15 calls.
+        visits += 1
+        guard visits <= limit else {
+            throw OnnxError(path: doc.path, reason: "more than \(limit) nodes and function calls after inlining functions")
         }
         func name(_ value: String) -> String {
             value.isEmpty ? "" : rename[value] ?? (prefix.isEmpty ? value : prefix + value)
         }
         var attributes: [String: Attribute] = [:]
-        for a in proto.attribute {
+        // `convd.` attributes are the importer's own (a fused clamp): a file cannot set them.
+        for a in proto.attribute where !a.name.hasPrefix("convd.") {
             if !a.refAttrName.isEmpty {
                 if let bound = callAttributes[a.refAttrName] { attributes[a.name] = bound }
                 continue
@@ -49,7 +54,7 @@ enum FunctionInlining {
             for node in function.nodes {
                 try expand(node, opsets: function.opsets.merging(opsets) { own, _ in own }, doc: doc, reader: reader,
                            prefix: callName, rename: inner, callAttributes: bound, depth: depth + 1, limit: limit,
-                           into: &out)
+                           visits: &visits, into: &out)
             }
             return
         }

@@ -55,6 +55,9 @@ struct Built {
     /// The inputs whose values the kernel reads (nil: all). Shape and Size read none, CastLike
     /// only its first: they fold when those are constant, whatever the others are.
     var reads: [Int]?
+    /// Bytes the kernel allocates for itself while it runs (a padded copy, im2col rows), for
+    /// the job's memory estimate.
+    var scratchBytes = 0
 }
 
 /// A node with its inputs resolved.
@@ -62,6 +65,38 @@ struct NodeBuild {
     let node: OnnxNode
     /// One per declared input; nil where the name is empty (an omitted optional input).
     let inputs: [BuildInput?]
+    /// The most elements any one value may have (OnnxLimits.maxElements).
+    var maxElements = OnnxLimits().maxElements
+
+    /// Refuses an output shape over the element limit, before anything is allocated for it:
+    /// every dimension non-negative and the product of the non-zero ones within the limit (so
+    /// no partial product of the shape can overflow either).
+    func bounded(_ shape: [Int]) throws(Unsupported) -> [Int] {
+        var product = 1
+        for d in shape {
+            guard d >= 0 else { throw .shape("dimension \(d) in \(shape) is negative") }
+            let (p, overflow) = product.multipliedReportingOverflow(by: max(d, 1))
+            guard !overflow, p <= maxElements else {
+                throw .shape("its output \(shape.map(String.init).joined(separator: "×")) has more than \(maxElements) elements")
+            }
+            product = p
+        }
+        return shape
+    }
+
+    /// Constant input `i` holding integers (shapes, axes, pads, repeats, sizes), as Ints.
+    func intList(_ i: Int, _ what: String) throws(Unsupported) -> [Int]? {
+        guard let t = try constant(i, what) else { return nil }
+        guard t.type != .float else { throw .type("\(what) (input \(i + 1)) must hold integers") }
+        return t.ints.map { Int(clamping: $0) }
+    }
+
+    /// Constant input `i` holding exactly one value (a Clip bound, Pad's value...).
+    func scalar(_ i: Int, _ what: String) throws(Unsupported) -> OnnxTensor? {
+        guard let t = try constant(i, what) else { return nil }
+        guard t.count == 1 else { throw .shape("\(what) (input \(i + 1)) must hold one value, not \(t.count)") }
+        return t
+    }
 
     var opset: Int { node.opset }
 
@@ -133,9 +168,9 @@ struct NodeBuild {
         }
     }
 
-    /// `axis` in `-rank..<rank` made non-negative.
+    /// `axis` in `-rank..<rank` made non-negative (a scalar has no axis).
     func axis(_ axis: Int, rank: Int, name: String = "axis") throws(Unsupported) -> Int {
-        guard axis >= -rank && axis < max(rank, 1) else {
+        guard rank >= 1, axis >= -rank && axis < rank else {
             throw .attribute("\(name) \(axis) is outside a rank-\(rank) tensor")
         }
         return axis < 0 ? axis + rank : axis

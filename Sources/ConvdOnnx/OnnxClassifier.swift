@@ -30,10 +30,13 @@ public final class OnnxClassifier: ImageClassifier, Sendable {
     }
 
     public func classify(_ images: [Tensor], threads: Int) -> [[Float]] {
-        images.map { image in
-            let scores = scores(preprocessing.prepare(image), threads: threads)
-            return outputsProbabilities ? scores : Self.softmax(scores)
-        }
+        images.map { image in probabilities(preprocessing.prepare(image), threads: threads) }
+    }
+
+    /// Probabilities per class of one prepared input.
+    public func probabilities(_ input: OnnxTensor, threads: Int = 1) -> [Float] {
+        let scores = scores(input, threads: threads)
+        return outputsProbabilities ? scores : Self.softmax(scores)
     }
 
     static func softmax(_ v: [Float]) -> [Float] {

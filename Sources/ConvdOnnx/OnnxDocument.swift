@@ -280,10 +280,17 @@ final class TensorReader {
             bytes = cached
         } else {
             do {
-                let file = try Directory.open(folder).openFile(Array(location.utf8), follow: false)
-                bytes = try file.readAll(limit: limits.maxFileBytes)
+                let directory = try Directory.open(folder)
+                if let info = directory.status(Array(location.utf8)), (info.st_mode & S_IFMT) == S_IFLNK {
+                    throw OnnxError(path: path, reason: "\(label): \(location) is a symbolic link; external data must "
+                                    + "be a regular file beside the model")
+                }
+                // O_NOFOLLOW all the same: a link put in place after the check is refused.
+                bytes = try directory.openFile(Array(location.utf8), follow: false).readAll(limit: limits.maxFileBytes)
+            } catch let error as OnnxError {
+                throw error
             } catch {
-                throw OnnxError(path: path, reason: "\(label): \(error.description)")
+                throw OnnxError(path: path, reason: "\(label): \(error)")
             }
             files[location] = bytes
         }
@@ -336,6 +343,19 @@ enum StoredType: Int {
         case .int8: return OnnxTensor(shape: shape, ints: raw.map { Int64(Int8(bitPattern: $0)) })
         case .uint8: return OnnxTensor(shape: shape, ints: raw.map { Int64($0) })
         case .bool: return OnnxTensor(shape: shape, ints: raw.map { $0 != 0 ? 1 : 0 }, type: .bool)
+        }
+    }
+
+    /// `value` cut to this integer type's width, as a C cast wraps (other types unchanged).
+    func wrap(_ value: Int64) -> Int64 {
+        switch self {
+        case .uint8: Int64(UInt8(truncatingIfNeeded: value))
+        case .int8: Int64(Int8(truncatingIfNeeded: value))
+        case .uint16: Int64(UInt16(truncatingIfNeeded: value))
+        case .int16: Int64(Int16(truncatingIfNeeded: value))
+        case .int32: Int64(Int32(truncatingIfNeeded: value))
+        case .uint32: Int64(UInt32(truncatingIfNeeded: value))
+        default: value
         }
     }
 

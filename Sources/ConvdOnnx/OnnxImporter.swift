@@ -12,20 +12,13 @@ public enum OnnxImporter {
     /// images (their values are then constants, as the conformance tests' index inputs are).
     public static func load(_ path: String, shapes: [String: [Int]] = [:], bound: [String: OnnxTensor] = [:],
                             limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> OnnxGraph {
-        try compile(OnnxDocument.read(path, limits: limits), shapes: shapes, bound: bound, limits: limits)
+        try OnnxFile.read(path, limits: limits).compile(shapes: shapes, bound: bound)
     }
 
-    /// The declared runtime inputs of the model at `path` (name, type number, dimensions with
-    /// nil for symbolic ones), without compiling it.
+    /// The declared runtime inputs of the model at `path`, without compiling it.
     public static func declaredInputs(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError)
         -> [(name: String, shape: [Int?]?)] {
-        let doc = try OnnxDocument.read(path, limits: limits)
-        return doc.inputs.filter { doc.initializers[$0.name] == nil }.map { ($0.name, $0.shape) }
-    }
-
-    /// The model's metadata_props, without compiling it.
-    public static func metadata(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> [String: String] {
-        try OnnxDocument.read(path, limits: limits).metadata
+        try OnnxFile.read(path, limits: limits).declaredInputs
     }
 
     static func compile(_ doc: OnnxDocument, shapes: [String: [Int]], bound: [String: OnnxTensor],
@@ -111,6 +104,7 @@ struct StepCompiler {
     private(set) var failed = Set<String>()
     private var slots: [String: Int] = [:]
     private var steps: [Step] = []
+    private var scratch: [Int] = []
     /// The nodes that became steps (not folded), in order.
     private(set) var remaining: [OnnxNode] = []
     private var rows: [GraphRow] = []
@@ -162,20 +156,21 @@ struct StepCompiler {
         }
         let built: Built
         do {
-            built = try builder(NodeBuild(node: node, inputs: inputs))
+            built = try builder(NodeBuild(node: node, inputs: inputs, maxElements: limits.maxElements))
         } catch {
             report.add(error.kind, subject: node.opType, node: node.label, detail: error.detail)
             failed.formUnion(node.outputs)
             return
         }
         let named = zip(node.outputs, built.outputs).filter { !$0.0.isEmpty }
-        for (_, info) in named where info.shape.contains(where: { $0 < 0 })
-            || info.shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 })
-            > limits.maxElements {
-            report.add(.shape, subject: node.opType, node: node.label,
-                       detail: "its output \(info.shape.shapeText) has more than \(limits.maxElements) elements")
-            failed.formUnion(node.outputs)
-            return
+        for (_, info) in named {
+            do {
+                _ = try NodeBuild(node: node, inputs: [], maxElements: limits.maxElements).bounded(info.shape)
+            } catch {
+                report.add(.shape, subject: node.opType, node: node.label, detail: error.detail)
+                failed.formUnion(node.outputs)
+                return
+            }
         }
         for (name, info) in named { infos[name] = info }
         let read = built.reads ?? Array(inputs.indices)
@@ -188,9 +183,10 @@ struct StepCompiler {
         let inputSlots = node.inputs.map { $0.isEmpty ? nil : slot($0) }
         let outputSlots = node.outputs.map { slot($0) }
         steps.append(Step(kernel: built.kernel, inputs: inputSlots, outputs: outputSlots, release: []))
+        scratch.append(built.scratchBytes)
         let parameters = node.inputs.compactMap { values[$0]?.count }.reduce(0, +)
         var fused = ""
-        if case .floats(let b)? = node.attributes[Fusion.clipAttribute] {
+        if case .floats(let b)? = node.attributes[Fusion.clipAttribute], b.count == 2 {
             fused = b == [0, .infinity] ? "relu" : "clip \(b[0])…\(b[1])"
         }
         rows.append(GraphRow(node: node.label, op: node.opType, outputShape: built.outputs.first?.shape ?? [],
@@ -212,9 +208,9 @@ struct StepCompiler {
         var size: [Int: Int] = [:]
         for (name, s) in slots where values[name] == nil { size[s] = (infos[name]?.shape.elementCount ?? 0) * 4 }
         var live = inputSlots.reduce(0) { $0 + (size[$1] ?? 0) }, peak = live
-        for step in steps {
+        for (i, step) in steps.enumerated() {
             live += step.outputs.reduce(0) { $0 + (size[$1] ?? 0) }
-            peak = max(peak, live)
+            peak = max(peak, live + scratch[i])
             live -= step.release.reduce(0) { $0 + (size[$1] ?? 0) }
         }
         return OnnxGraph(path: path, provenance: provenance, metadata: metadata, inputs: inputs, outputs: outputs,
@@ -223,26 +219,51 @@ struct StepCompiler {
     }
 }
 
-extension OnnxImporter {
-    /// Throws the report of every operator of the model at `path` that convd lacks, if any
-    /// (before the input's size is known: the full import reports the rest).
-    public static func checkOperators(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) {
-        let doc = try OnnxDocument.read(path, limits: limits)
-        let reader = TensorReader(path: doc.path, limits: limits)
-        let nodes = try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
-        var report = ImportReport(path: doc.path, provenance: doc.provenance)
+/// A model file read once: what it declares, its missing operators, and its compilation for
+/// an input size (so a caller that needs the size first parses the file only once).
+public struct OnnxFile {
+    let document: OnnxDocument
+    let limits: OnnxLimits
+
+    /// Reads and parses the model at `path` (external data included).
+    public static func read(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> OnnxFile {
+        OnnxFile(document: try OnnxDocument.read(path, limits: limits), limits: limits)
+    }
+
+    public var path: String { document.path }
+
+    /// The runtime inputs (not initializers): name and dimensions, nil where symbolic.
+    public var declaredInputs: [(name: String, shape: [Int?]?)] {
+        document.inputs.filter { document.initializers[$0.name] == nil }.map { ($0.name, $0.shape) }
+    }
+
+    /// The model's metadata_props.
+    public var metadata: [String: String] { document.metadata }
+
+    /// The operator types after inlining functions, in order (`domain.Op` outside ONNX's own).
+    public func operators() throws(OnnxError) -> [String] {
+        try nodes().map { $0.domain.isEmpty ? $0.opType : $0.domain + "." + $0.opType }
+    }
+
+    /// The report of every operator convd lacks, or nil: what can be known before the input's
+    /// size is (compile reports everything).
+    public func missingOperators() throws(OnnxError) -> OnnxError? {
+        let nodes = try nodes()
+        var report = ImportReport(path: document.path, provenance: document.provenance)
         report.nodeCount = nodes.count
         for node in nodes where !node.domain.isEmpty || Operators.builder(node.opType, opset: node.opset) == nil {
             report.add(.operatorMissing, subject: StepCompiler.subject(node), node: node.label, detail: "")
         }
-        if !report.isEmpty { throw report.error }
+        return report.isEmpty ? nil : report.error
     }
 
-    /// The operator types of the model at `path` after inlining its functions, in order.
-    public static func operators(_ path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError) -> [String] {
-        let doc = try OnnxDocument.read(path, limits: limits)
-        let reader = TensorReader(path: doc.path, limits: limits)
-        return try FunctionInlining.nodes(of: doc, reader: reader, limit: limits.maxNodes)
-            .map { $0.domain.isEmpty ? $0.opType : $0.domain + "." + $0.opType }
+    /// The graph compiled for `shapes` (see OnnxImporter.load).
+    public func compile(shapes: [String: [Int]] = [:], bound: [String: OnnxTensor] = [:]) throws(OnnxError) -> OnnxGraph {
+        try OnnxImporter.compile(document, shapes: shapes, bound: bound, limits: limits)
+    }
+
+    private func nodes() throws(OnnxError) -> [OnnxNode] {
+        try FunctionInlining.nodes(of: document, reader: TensorReader(path: document.path, limits: limits),
+                                   limit: limits.maxNodes)
     }
 }

@@ -55,13 +55,21 @@ public struct OnnxTensor: Sendable, Equatable {
 
     /// Element `i` as a float, whatever the storage.
     public func float(at i: Int) -> Float { type == .float ? floats[i] : Float(ints[i]) }
-    /// Element `i` as an integer (floats truncated toward zero).
-    public func int(at i: Int) -> Int64 { type == .float ? Int64(floats[i]) : ints[i] }
+    /// Element `i` as an integer (floats truncated toward zero, saturated, NaN as 0).
+    public func int(at i: Int) -> Int64 { type == .float ? Self.saturated(floats[i]) : ints[i] }
 
     /// All elements as floats.
     public var asFloats: [Float] { type == .float ? floats : ints.map { Float($0) } }
     /// All elements as integers.
-    public var asInts: [Int64] { type == .float ? floats.map { Int64($0) } : ints }
+    public var asInts: [Int64] { type == .float ? floats.map(Self.saturated) : ints }
+
+    /// `v` toward zero as an Int64, saturating at the type's bounds; NaN is 0.
+    static func saturated(_ v: Float) -> Int64 {
+        if v.isNaN { return 0 }
+        if v >= 9.223372e18 { return .max }
+        if v <= -9.223372e18 { return .min }
+        return Int64(v.rounded(.towardZero))
+    }
 
     /// The same values with another shape of as many elements.
     public func reshaped(_ newShape: [Int]) -> OnnxTensor {

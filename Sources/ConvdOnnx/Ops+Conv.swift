@@ -3,6 +3,7 @@
 // convd's GEMM; a depthwise convolution (one input and one output channel per group) runs as a
 // direct loop per channel. An activation that import fused into the node (a ReLU, or a Clip
 // such as ReLU6) is applied to the output in place.
+import CConvKernels
 import ConvdCore
 
 /// An activation folded into the operator before it, applied in place.
@@ -52,17 +53,53 @@ extension Operators {
         let geometry = ConvGeometry(batch: x.shape[0], channels: c, outputs: m, groups: groups, window: window,
                                     activation: fused)
         let out = [x.shape[0], m] + window.output
+        // One group and constant weights: the blocked kernel, weights packed once, here.
+        if groups == 1, let weights = w.constant, b.optionalInput(2).map({ $0.constant != nil }) ?? true,
+           let blocked = BlockedConv(weights: weights.floats, bias: b.optionalInput(2)?.constant?.floats, channels: c,
+                                     outputs: m, window: window) {
+            let kernelFn = Kernel { inputs, threads in
+                [runBlocked(inputs[0]!, blocked, geometry, threads: threads)]
+            }
+            return Built(kernel: kernelFn, outputs: [ValueInfo(type: .float, shape: out)], scratchBytes: blocked.scratchBytes)
+        }
         let kernelFn = Kernel { inputs, threads in
             [runConv(inputs[0]!, weights: inputs[1]!.floats, bias: inputs.count > 2 ? inputs[2]?.floats : nil,
                      geometry, threads: threads)]
         }
-        return Built(kernel: kernelFn, outputs: [ValueInfo(type: .float, shape: out)])
+        // The im2col rows of one group (none for depthwise and pointwise convolutions).
+        let rows = c / groups * kernel.reduce(1, *), plane = window.output.reduce(1, *)
+        let unfolded = (c == groups && m == groups) || (kernel == [1, 1] && window.strides == [1, 1]
+                                                        && window.padBegin == [0, 0] && window.padEnd == [0, 0])
+            ? 0 : rows * plane * 4
+        return Built(kernel: kernelFn, outputs: [ValueInfo(type: .float, shape: out)], scratchBytes: unfolded)
     }
 
     /// The activation import fused into this node (`convd.clip` = [low, high]).
     static func fusedActivation(_ b: NodeBuild) throws(Unsupported) -> FusedActivation {
         guard case .floats(let bounds)? = b.node.attributes[Fusion.clipAttribute], bounds.count == 2 else { return .none }
         return .clip(bounds[0], bounds[1])
+    }
+
+    /// A Conv on the blocked kernel, image by image; a fused ReLU runs in the kernel, any other
+    /// clamp after it.
+    static func runBlocked(_ x: OnnxTensor, _ conv: BlockedConv, _ g: ConvGeometry, threads: Int) -> OnnxTensor {
+        let (h, w) = (g.window.input[0], g.window.input[1]), plane = g.window.output[0] * g.window.output[1]
+        var out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * plane) { _, n in n = g.batch * g.outputs * plane }
+        var relu = false, rest = g.activation
+        if case let .clip(low, high) = g.activation, low == 0 {
+            relu = true
+            rest = high.isFinite ? .clip(-.infinity, high) : .none
+        }
+        x.floats.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                for n in 0..<g.batch {
+                    conv.run(xp.baseAddress! + n * g.channels * h * w, into: op.baseAddress! + n * g.outputs * plane,
+                             relu: relu, threads: threads)
+                }
+            }
+        }
+        rest.apply(&out)
+        return OnnxTensor(shape: [g.batch, g.outputs] + g.window.output, floats: out)
     }
 
     static func runConv(_ x: OnnxTensor, weights: [Float], bias: [Float]?, _ g: ConvGeometry, threads: Int)
@@ -86,8 +123,12 @@ extension Operators {
                             parallelFor(g.channels, threads: plane * win.kernel[0] * win.kernel[1] * g.channels
                                         > 1 << 16 ? threads : 1) { range in
                                 for ch in range {
-                                    depthwiseChannel(xs.pointer + ch * h * w, ws.pointer + ch * k,
-                                                     os.pointer + ch * plane, win)
+                                    convd_depthwise_plane(xs.pointer + ch * h * w, Int32(h), Int32(w), ws.pointer + ch * k,
+                                                          Int32(win.kernel[0]), Int32(win.kernel[1]),
+                                                          Int32(win.strides[0]), Int32(win.strides[1]),
+                                                          Int32(win.dilations[0]), Int32(win.dilations[1]),
+                                                          Int32(win.padBegin[0]), Int32(win.padBegin[1]),
+                                                          bias?[ch] ?? 0, os.pointer + ch * plane, Int32(oh), Int32(ow))
                                 }
                             }
                             continue
@@ -114,7 +155,7 @@ extension Operators {
                 }
             }
         }
-        if let bias {
+        if let bias, !depthwise {
             for n in 0..<g.batch {
                 for m in 0..<g.outputs {
                     let base = (n * g.outputs + m) * plane, v = bias[m]
@@ -149,27 +190,6 @@ extension Operators {
                     }
                     row += 1
                 }
-            }
-        }
-    }
-
-    /// One channel of a depthwise convolution, directly.
-    static func depthwiseChannel(_ x: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                 _ win: SpatialWindow) {
-        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
-        let (kh, kw) = (win.kernel[0], win.kernel[1])
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var sum: Float = 0
-                for ky in 0..<kh {
-                    let iy = oy * win.strides[0] - win.padBegin[0] + ky * win.dilations[0]
-                    guard iy >= 0 && iy < h else { continue }
-                    for kx in 0..<kw {
-                        let ix = ox * win.strides[1] - win.padBegin[1] + kx * win.dilations[1]
-                        if ix >= 0 && ix < w { sum += x[iy * w + ix] * k[ky * kw + kx] }
-                    }
-                }
-                out[oy * ow + ox] = sum
             }
         }
     }

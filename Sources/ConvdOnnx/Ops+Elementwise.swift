@@ -68,7 +68,7 @@ extension Operators {
         "Add": [(7, arithmetic(+, { $0 &+ $1 }))],
         "Sub": [(7, arithmetic(-, { $0 &- $1 }))],
         "Mul": [(7, arithmetic(*, { $0 &* $1 }))],
-        "Div": [(7, arithmetic(/, { $1 == 0 ? 0 : $0 / $1 }))],
+        "Div": [(7, arithmetic(/, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }))],
         "Pow": [(7, power)],
         "PRelu": [(7, prelu)],
         "Sum": [(8, variadic(+, { $0 &+ $1 }, mean: false))],
@@ -86,7 +86,7 @@ extension Operators {
     /// Clip with optional `min`/`max` inputs (opset 11 on), which must be constants.
     static let clipInputs: Builder = { b throws(Unsupported) in
         let x = try b.input(0)
-        let low = try b.constant(1, "min"), high = try b.constant(2, "max")
+        let low = try b.scalar(1, "min"), high = try b.scalar(2, "max")
         if x.type != .float {
             let lo = low?.int(at: 0) ?? .min, hi = high?.int(at: 0) ?? .max
             return Built(kernel: .unary { t in OnnxTensor(shape: t.shape, ints: t.ints.map { min(max($0, lo), hi) },

@@ -35,7 +35,7 @@ extension Operators {
     /// Inference: the input passes through; the mask, if asked for, is all true.
     static let dropout: Builder = { b throws(Unsupported) in
         let x = try b.input(0)
-        if let training = try b.constant(2, "training_mode"), training.int(at: 0) != 0 {
+        if let training = try b.scalar(2, "training_mode"), training.int(at: 0) != 0 {
             throw .attribute("training_mode = true is not supported")
         }
         if b.opset < 7, try b.int("is_test", 1) == 0 { throw .attribute("is_test = 0 is not supported") }
@@ -62,17 +62,18 @@ extension Operators {
 
     static let reshape: Builder = { b throws(Unsupported) in
         let x = try b.input(0)
-        guard let target = try b.constant(1, "shape") else { throw .attribute("the shape input is missing") }
+        guard var shape = try b.intList(1, "shape") else { throw .attribute("the shape input is missing") }
         let allowZero = try b.int("allowzero", 0) != 0
-        var shape = target.asInts.map { Int(clamping: $0) }
         for (i, d) in shape.enumerated() where d == 0 && !allowZero {
             guard i < x.shape.count else { throw .shape("shape \(shape) copies dimension \(i) of \(x.shape.shapeText)") }
             shape[i] = x.shape[i]
         }
         let unknown = shape.indices.filter { shape[$0] == -1 }
-        guard unknown.count <= 1, shape.allSatisfy({ $0 >= -1 }) else { throw .shape("shape \(shape) is not valid") }
+        guard unknown.count <= 1, shape.allSatisfy({ $0 >= -1 && $0 <= b.maxElements }) else {
+            throw .shape("shape \(shape) is not valid")
+        }
         if let u = unknown.first {
-            let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
+            let known = try b.bounded(shape.enumerated().filter { $0.offset != u }.map(\.element)).reduce(1, *)
             guard known > 0, x.shape.elementCount % known == 0 else {
                 throw .shape("cannot reshape \(x.shape.shapeText) to \(shape)")
             }
@@ -86,7 +87,7 @@ extension Operators {
 
     /// The axes of Squeeze, Unsqueeze, Reduce*: an attribute before `opset`, an input after.
     static func axesList(_ b: NodeBuild, asInput: Bool, index: Int = 1) throws(Unsupported) -> [Int]? {
-        asInput ? try b.constant(index, "axes")?.asInts.map { Int(clamping: $0) } : try b.ints("axes")
+        asInput ? try b.intList(index, "axes") : try b.ints("axes")
     }
 
     static func squeeze(axesAsInput: Bool) -> Builder {
@@ -154,6 +155,7 @@ extension Operators {
         }
         var out = first.shape
         out[axis] = xs.map { $0.shape[axis] }.reduce(0, +)
+        _ = try b.bounded(out)
         let outer = first.shape[..<axis].reduce(1, *)
         let rows = xs.map { $0.shape[axis...].reduce(1, *) }
         let type = first.type
@@ -174,9 +176,10 @@ extension Operators {
         let x = try b.input(0)
         let axis = try b.axis(b.int("axis", 0), rank: x.shape.count)
         let count = b.node.outputs.count
-        var sizes = b.opset >= 13 ? try b.constant(1, "split")?.asInts.map { Int(clamping: $0) } : try b.ints("split")
+        var sizes = b.opset >= 13 ? try b.intList(1, "split") : try b.ints("split")
         if sizes == nil {
             let parts = b.opset >= 18 ? try b.int("num_outputs", count) : count
+            guard parts >= 1, parts == count else { throw .attribute("\(parts) parts for \(count) outputs") }
             let each = (x.shape[axis] + parts - 1) / parts
             sizes = (0..<parts).map { min(each, max(0, x.shape[axis] - $0 * each)) }
         }
@@ -211,7 +214,7 @@ extension Operators {
             guard i >= -Int64(n) && i < Int64(n) else { throw .shape("index \(i) is outside an axis of \(n)") }
             picks.append(Int(i < 0 ? i + Int64(n) : i))
         }
-        let out = Array(x.shape[..<axis]) + indices.shape + Array(x.shape[(axis + 1)...])
+        let out = try b.bounded(Array(x.shape[..<axis]) + indices.shape + Array(x.shape[(axis + 1)...]))
         let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
         var index: [Int] = []
         for o in 0..<outer {
@@ -226,9 +229,7 @@ extension Operators {
             let rank = x.shape.count
             let starts: [Int], ends: [Int], axesGiven: [Int]?, stepsGiven: [Int]?
             if asInputs {
-                func list(_ i: Int, _ name: String) throws(Unsupported) -> [Int]? {
-                    try b.constant(i, name)?.asInts.map { Int(clamping: $0) }
-                }
+                func list(_ i: Int, _ name: String) throws(Unsupported) -> [Int]? { try b.intList(i, name) }
                 guard let s = try list(1, "starts"), let e = try list(2, "ends") else { throw .attribute("starts or ends missing") }
                 (starts, ends, axesGiven, stepsGiven) = (s, e, try list(3, "axes"), try list(4, "steps"))
             } else {
@@ -243,11 +244,15 @@ extension Operators {
             }
             var begin = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank), out = x.shape
             for (i, a) in axes.enumerated() {
-                let n = x.shape[a], s = steps[i]
+                // Values past the axis act as its ends (INT64_MAX is "to the end"); clamped
+                // first, so no arithmetic below can overflow.
+                let n = x.shape[a], s = min(max(steps[i], -(n + 1)), n + 1)
                 func clamp(_ v: Int, _ low: Int, _ high: Int) -> Int {
-                    min(max(v < 0 ? v + n : v, low), high)
+                    let v = min(max(v, -(n + 1)), n + 1)
+                    return min(max(v < 0 ? v + n : v, low), high)
                 }
-                let lo = s > 0 ? clamp(starts[i], 0, n) : clamp(starts[i], -1, n - 1)
+                // Spec: starts in [0, n] (step > 0) or [0, n−1] (step < 0); ends in [0, n] or [−1, n−1].
+                let lo = s > 0 ? clamp(starts[i], 0, n) : clamp(starts[i], 0, n - 1)
                 let hi = s > 0 ? clamp(ends[i], 0, n) : clamp(ends[i], -1, n - 1)
                 begin[a] = lo
                 step[a] = s
@@ -266,11 +271,11 @@ extension Operators {
             guard ["constant", "reflect", "edge"].contains(mode) else { throw .attribute("mode \"\(mode)\" is not supported") }
             var pads: [Int], value: Float
             if asInputs {
-                guard let p = try b.constant(1, "pads") else { throw .attribute("pads are missing") }
-                pads = p.asInts.map { Int(clamping: $0) }
-                value = try b.constant(2, "constant_value")?.float(at: 0) ?? 0
-                if let axes = try b.constant(3, "axes")?.asInts {
-                    let list = try axes.map { a throws(Unsupported) in try b.axis(Int(clamping: a), rank: rank) }
+                guard let p = try b.intList(1, "pads") else { throw .attribute("pads are missing") }
+                pads = p
+                value = try b.scalar(2, "constant_value")?.float(at: 0) ?? 0
+                if let axes = try b.intList(3, "axes") {
+                    let list = try axes.map { a throws(Unsupported) in try b.axis(a, rank: rank) }
                     guard pads.count == 2 * list.count else { throw .attribute("pads do not match axes") }
                     var full = [Int](repeating: 0, count: 2 * rank)
                     for (i, a) in list.enumerated() {
@@ -283,9 +288,12 @@ extension Operators {
                 pads = try b.ints("pads") ?? []
                 value = try b.float("value", 0)
             }
-            guard pads.count == 2 * rank else { throw .attribute("pads need \(2 * rank) values") }
+            guard pads.count == 2 * rank, pads.allSatisfy({ abs($0) <= b.maxElements }) else {
+                throw .attribute("pads need \(2 * rank) values of at most \(b.maxElements)")
+            }
             let out = (0..<rank).map { x.shape[$0] + pads[$0] + pads[rank + $0] }
             guard out.allSatisfy({ $0 >= 0 }) else { throw .shape("pads remove more than the input has") }
+            _ = try b.bounded(out)
             if mode != "constant" {
                 for d in 0..<rank where (pads[d] > 0 || pads[rank + d] > 0)
                     && (x.shape[d] == 0 || (mode == "reflect" && max(pads[d], pads[rank + d]) >= x.shape[d])) {
@@ -327,20 +335,21 @@ extension Operators {
 
     static let expand: Builder = { b throws(Unsupported) in
         let x = try b.input(0)
-        guard let target = try b.constant(1, "shape") else { throw .attribute("shape is missing") }
-        guard let out = Broadcast.shape([x.shape, target.asInts.map { Int(clamping: $0) }]) else {
-            throw .shape("\(x.shape.shapeText) does not expand to \(target.asInts)")
+        guard let target = try b.intList(1, "shape") else { throw .attribute("shape is missing") }
+        guard let out = Broadcast.shape([x.shape, target]) else {
+            throw .shape("\(x.shape.shapeText) does not expand to \(target)")
         }
+        _ = try b.bounded(out)
         return Built(kernel: .unary { Broadcast.expand($0, to: out) }, outputs: [ValueInfo(type: x.type, shape: out)])
     }
 
     static let tile: Builder = { b throws(Unsupported) in
         let x = try b.input(0)
-        guard let repeats = try b.constant(1, "repeats")?.asInts.map({ Int(clamping: $0) }),
-              repeats.count == x.shape.count, repeats.allSatisfy({ $0 >= 0 }) else {
-            throw .attribute("repeats must be one non-negative count per axis")
+        guard let repeats = try b.intList(1, "repeats"), repeats.count == x.shape.count,
+              repeats.allSatisfy({ $0 >= 0 && $0 <= b.maxElements }) else {
+            throw .attribute("repeats must be one count per axis, from 0 to \(b.maxElements)")
         }
-        let out = zip(x.shape, repeats).map { $0 * $1 }
+        let out = try b.bounded(zip(x.shape, repeats).map { $0 * $1 })
         let strides = x.shape.strides
         var index: [Int] = []
         index.reserveCapacity(out.elementCount)
@@ -378,7 +387,7 @@ extension Operators {
     static let castLike: Builder = { b throws(Unsupported) in
         let like = try b.input(1)
         let to = like.declaredType ?? (like.type == .float ? 1 : like.type == .bool ? 9 : 7)
-        let built = try cast(NodeBuild(node: b.node, inputs: [b.inputs[0]]), to: to)
+        let built = try cast(NodeBuild(node: b.node, inputs: [b.inputs[0]], maxElements: b.maxElements), to: to)
         return Built(kernel: built.kernel, outputs: built.outputs, reads: [0])
     }
 
@@ -393,7 +402,7 @@ extension Operators {
         switch to {
         case 1, 11: type = .float
         case 10, 16: (type, rounding) = (.float, StoredType(rawValue: to))
-        case 2, 3, 4, 5, 6, 7, 12, 13: type = .int64
+        case 2, 3, 4, 5, 6, 7, 12, 13: (type, rounding) = (.int64, StoredType(rawValue: to))
         case 9: type = .bool
         default: throw .type("Cast to \(typeName(to)) is not supported")
         }
@@ -401,8 +410,9 @@ extension Operators {
             switch type {
             case .float: return OnnxTensor(shape: t.shape, floats: t.asFloats.map { rounding?.round($0) ?? $0 })
             case .int64:
-                return OnnxTensor(shape: t.shape, ints: t.type == .float
-                    ? t.floats.map { $0.isFinite ? Int64(clamping: Int($0.rounded(.towardZero))) : 0 } : t.ints)
+                // To the target's width, as C casts wrap (UINT8 keeps the low 8 bits...).
+                let wide = t.type == .float ? t.floats.map(OnnxTensor.saturated) : t.ints
+                return OnnxTensor(shape: t.shape, ints: rounding.map { r in wide.map(r.wrap) } ?? wide)
             case .bool:
                 return OnnxTensor(shape: t.shape, ints: t.type == .float ? t.floats.map { $0 != 0 ? 1 : 0 }
                                   : t.ints.map { $0 != 0 ? 1 : 0 }, type: .bool)
@@ -426,15 +436,16 @@ extension Operators {
     }
 
     static let constantOfShape: Builder = { b throws(Unsupported) in
-        guard let dims = try b.constant(0, "shape")?.asInts, dims.allSatisfy({ $0 >= 0 && $0 <= 1 << 28 }) else {
-            throw .shape("the shape must be constant and non-negative")
-        }
-        let shape = dims.map { Int($0) }
+        guard let shape = try b.intList(0, "shape") else { throw .shape("the shape must be constant") }
+        _ = try b.bounded(shape)
         var fill = OnnxTensor(shape: [1], floats: [0])
         if case .tensor(let t)? = b.node.attributes["value"], t.count == 1 { fill = t }
-        let value = fill.type == .float
-            ? OnnxTensor(shape: shape, floats: [Float](repeating: fill.floats[0], count: shape.elementCount))
-            : OnnxTensor(shape: shape, ints: [Int64](repeating: fill.ints[0], count: shape.elementCount), type: fill.type)
-        return Built(kernel: Kernel { _, _ in [value] }, outputs: [ValueInfo(type: value.type, shape: shape)])
+        // Made when the kernel runs (at import, after the compiler's size check).
+        let kernel = Kernel { [fill] _, _ in
+            [fill.type == .float
+                ? OnnxTensor(shape: shape, floats: [Float](repeating: fill.floats[0], count: shape.elementCount))
+                : OnnxTensor(shape: shape, ints: [Int64](repeating: fill.ints[0], count: shape.elementCount), type: fill.type)]
+        }
+        return Built(kernel: kernel, outputs: [ValueInfo(type: fill.type, shape: shape)], reads: [])
     }
 }

@@ -24,6 +24,10 @@ extension Operators {
             let window = try SpatialWindow(b, input: Array(x.shape[2...]), kernel: SpatialWindow.kernelShape(b, rank: 2),
                                            ceilMode: ceil, allowDilations: dilated)
             let includePad = try b.int("count_include_pad", 0) != 0
+            // A window entirely in the padding has no input value (onnxruntime refuses it too).
+            for d in 0..<2 where max(window.padBegin[d], window.padEnd[d]) >= window.kernel[d] {
+                throw .attribute("pads \(window.padBegin + window.padEnd) must be smaller than kernel_shape \(window.kernel)")
+            }
             let planes = x.shape[0] * x.shape[1]
             let kernel = Kernel.unary { t in
                 var out = [Float](repeating: 0, count: planes * window.output[0] * window.output[1])
@@ -70,7 +74,9 @@ extension Operators {
     static func globalPool(average: Bool) -> Builder {
         { b throws(Unsupported) in
             let x = try b.floatInput(0)
-            guard x.shape.count >= 3 else { throw .shape("input \(x.shape.shapeText) has no spatial axes") }
+            guard x.shape.count >= 3, !x.shape[2...].contains(0) else {
+                throw .shape("input \(x.shape.shapeText) has no spatial axes, or an empty one")
+            }
             let planes = x.shape[0] * x.shape[1], size = x.shape[2...].reduce(1, *)
             let outShape = Array(x.shape[0..<2]) + [Int](repeating: 1, count: x.shape.count - 2)
             let kernel = Kernel.unary { t in

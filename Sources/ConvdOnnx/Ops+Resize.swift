@@ -26,14 +26,17 @@ extension Operators {
         try b.refuse("keep_aspect_ratio_policy", unless: .string("stretch"))
         let scaleIndex = b.opset >= 11 ? 2 : 1
         let axes = try (b.ints("axes") ?? Array(0..<rank)).map { a throws(Unsupported) in try b.axis(a, rank: rank) }
+        guard x.shape.allSatisfy({ $0 >= 1 }) else { throw .shape("the input \(x.shape.shapeText) has an empty axis") }
         var scales = [Float](repeating: 1, count: rank), out = x.shape
         // The resized length align_corners divides by: n·scale when scales are given (ONNX's
         // reference keeps the fraction), else the output size.
         var lengths = x.shape.map(Float.init)
-        if let sizes = try b.constant(scaleIndex + 1, "sizes"), sizes.count > 0 {
-            guard sizes.count == axes.count else { throw .attribute("sizes need \(axes.count) values") }
+        if let sizes = try b.intList(scaleIndex + 1, "sizes"), sizes.count > 0 {
+            guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else {
+                throw .attribute("sizes need \(axes.count) values from 1 to \(1 << 20)")
+            }
             for (i, a) in axes.enumerated() {
-                out[a] = Int(clamping: sizes.ints[i])
+                out[a] = sizes[i]
                 scales[a] = Float(out[a]) / Float(max(1, x.shape[a]))
                 lengths[a] = Float(out[a])
             }
@@ -42,6 +45,9 @@ extension Operators {
             for (i, a) in axes.enumerated() {
                 scales[a] = given.float(at: i)
                 lengths[a] = Float(x.shape[a]) * scales[a]
+                guard scales[a] > 0, lengths[a] >= 1, lengths[a] <= Float(1 << 20) else {
+                    throw .attribute("scale \(scales[a]) makes an axis of \(x.shape[a]) \(lengths[a]) long")
+                }
                 out[a] = Int(lengths[a].rounded(.down))
             }
         } else {
@@ -50,13 +56,17 @@ extension Operators {
         guard scales.allSatisfy({ $0 > 0 && $0.isFinite }), out.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else {
             throw .shape("output \(out) from scales \(scales) is not a valid size")
         }
+        _ = try b.bounded(out)
+        // Opset 10 has no nearest_mode: onnxruntime floors when enlarging and rounds up when
+        // shrinking, and so does convd.
+        let legacyNearest = b.opset < 11 && mode == "nearest"
         let outShape = out
         let kernel = Kernel.unary { [scales, lengths] t in
             var value = t
             for a in 0..<rank where value.shape[a] != outShape[a] || scales[a] != 1 {
                 value = resizeAxis(value, axis: a, to: outShape[a], resized: lengths[a], scale: scales[a],
-                                   linear: mode == "linear",
-                                   transform: transform, rounding: rounding)
+                                   linear: mode == "linear", transform: transform,
+                                   rounding: legacyNearest && scales[a] < 1 ? "ceil" : rounding)
             }
             return value
         }

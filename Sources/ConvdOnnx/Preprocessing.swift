@@ -54,10 +54,13 @@ public struct Preprocessing: Sendable, Equatable {
         case .stretch:
             x = Resize.apply(x, height: height, width: width, method: interpolation)
         case .shorterSide(let side):
-            let shorter = min(x.height, x.width)
-            let h = max(height, (x.height * side + shorter / 2) / shorter)
-            let w = max(width, (x.width * side + shorter / 2) / shorter)
-            x = Resize.centreCrop(Resize.apply(x, height: h, width: w, method: interpolation), height: height, width: width)
+            // The window that scaling the shorter side to `side` and cropping width×height
+            // keeps, cut from the image first: only the crop is resized, so a long thin image
+            // never becomes a huge intermediate one.
+            let shorter = Double(min(x.height, x.width)), scale = Double(side) / shorter
+            let h = min(x.height, max(1, Int((Double(height) / scale).rounded())))
+            let w = min(x.width, max(1, Int((Double(width) / scale).rounded())))
+            x = Resize.apply(Resize.centreCrop(x, height: h, width: w), height: height, width: width, method: interpolation)
         }
         let plane = height * width
         var values = [Float](repeating: 0, count: channels * plane)

@@ -3,6 +3,10 @@
 // auto_pad), and the output size in floor or ceil mode.
 
 struct SpatialWindow: Equatable {
+    /// The largest kernel size, stride, dilation or pad accepted: far beyond any real model,
+    /// small enough that no window arithmetic can overflow.
+    static let maxAttribute = 1 << 20
+
     var kernel: [Int]
     var strides: [Int]
     var dilations: [Int]
@@ -23,16 +27,17 @@ struct SpatialWindow: Equatable {
         guard kernel.count == n, strides.count == n, dilations.count == n else {
             throw .attribute("kernel_shape, strides and dilations must have \(n) values")
         }
-        guard (kernel + strides + dilations).allSatisfy({ $0 >= 1 }) else {
-            throw .attribute("kernel_shape, strides and dilations must be positive")
+        guard (kernel + strides + dilations).allSatisfy({ $0 >= 1 && $0 <= Self.maxAttribute }) else {
+            throw .attribute("kernel_shape, strides and dilations must be between 1 and \(Self.maxAttribute)")
         }
+        guard input.allSatisfy({ $0 >= 1 }) else { throw .shape("the input \(input) has an empty spatial axis") }
         let span = zip(kernel, dilations).map { ($0 - 1) * $1 + 1 }
         let autoPad = try b.string("auto_pad", "NOTSET")
         switch autoPad {
         case "NOTSET":
             let pads = try b.ints("pads") ?? [Int](repeating: 0, count: 2 * n)
-            guard pads.count == 2 * n, pads.allSatisfy({ $0 >= 0 }) else {
-                throw .attribute("pads must be \(2 * n) non-negative values")
+            guard pads.count == 2 * n, pads.allSatisfy({ $0 >= 0 && $0 <= Self.maxAttribute }) else {
+                throw .attribute("pads must be \(2 * n) values between 0 and \(Self.maxAttribute)")
             }
             padBegin = Array(pads[0..<n])
             padEnd = Array(pads[n...])

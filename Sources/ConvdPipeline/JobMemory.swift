@@ -106,12 +106,12 @@ public struct ModelFootprint: Sendable, Equatable {
 }
 
 extension ModelFootprint {
-    /// The footprint of an imported graph: its input and twice the values it holds at its
-    /// peak (a kernel's scratch is about one more output).
+    /// The footprint of an imported graph: its input (resized, normalised) and the most its
+    /// run holds at once, the kernels' scratch included (`layerOutputs` counts 8 bytes each).
     public init(_ model: OnnxClassifier) {
         let p = model.preprocessing
         self.init(input: TensorShape(channels: p.channels, height: p.height, width: p.width),
-                  layerOutputs: [model.graph.peakBytes / 4])
+                  layerOutputs: [(model.graph.peakBytes + 7) / 8])
     }
 }
 

@@ -2,6 +2,7 @@
 // and shift-equivariant, true convolution is correlation with the flipped kernel, and every
 // output size follows the formula of conv-semantics.md §1.
 import CConvKernels
+import Glibc
 import ConvdCore
 import ConvdTestSupport
 import Testing
@@ -71,8 +72,16 @@ struct CorrelationPropertyTests {
         let input = randomTensor(channels: 1, height: height, width: width, using: &generator)
         let kernel = randomKernel(height: 3, width: 3, using: &generator)
         let geometry = WindowGeometry(height: height, width: width, kernelHeight: 3, kernelWidth: 3, padding: .same)
-        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { fresh.deallocate() }
+        // Fresh pages from the kernel, not from malloc: once other tests in this process have
+        // freed large blocks, glibc raises its mmap threshold and may hand back resident heap.
+        let bytes = count * MemoryLayout<Float>.size
+        let mapping = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapping, mapping != MAP_FAILED else {
+            Issue.record("mmap failed")
+            return
+        }
+        defer { munmap(mapping, bytes) }
+        let fresh = mapping.bindMemory(to: Float.self, capacity: count)
         var reused = [Float](repeating: .nan, count: count)
         let interior = (rows: Int32(height - 2), cols: Int32(width - 2))
         reused.withUnsafeMutableBufferPointer { out in

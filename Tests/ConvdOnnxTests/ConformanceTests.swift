@@ -77,7 +77,7 @@ struct ConformanceTests {
         let model = dir + "/model.onnx"
         let operators: [String]
         do {
-            operators = try OnnxImporter.operators(model)
+            operators = try OnnxFile.read(model).operators()
         } catch {
             return CaseResult(name: name, operators: [], outcome: .failed("cannot list operators: \(error)"))
         }

@@ -8,6 +8,7 @@
 //   png       --op encode|decode --image gray|rgb --size 2048 --level 1|6 --reps 5
 //   infer     --model fmnist-small|lenet5|fashion --batch 1|256 --threads 1|2 --images N --reps 3
 //   conv-layer --threads 1|2 --reps 21
+//   onnx      --model DIR --threads 1|2 --reps 5   (DIR/model.onnx on DIR/input_0.pb, its batch)
 //   train     --model fmnist-small|lenet5 --batch 64 --threads 2 --images 60000
 //   daemon    --files 2000 --images DIR --workdir DIR
 //
@@ -17,6 +18,7 @@ import ConvdCore
 import ConvdData
 import ConvdImage
 import ConvdNet
+import ConvdOnnx
 import Foundation
 
 struct SampleArguments {
@@ -117,6 +119,7 @@ func runSample(_ arguments: ArraySlice<String>) {
     case "png": samplePNG(options)
     case "infer": sampleInfer(options)
     case "conv-layer": sampleConvLayer(options)
+    case "onnx": sampleOnnx(options)
     case "train": sampleTrain(options)
     case "daemon": sampleDaemon(options)
     default: fail("unknown workload \(workload)")
@@ -214,6 +217,25 @@ private func sampleInfer(_ options: SampleArguments) {
     emit("infer", [("model", quoted(name)), ("batch", String(batch)), ("threads", String(threads)),
                    ("images", String(count)),
                    ("images_per_s", format(Double(count) / max(medianOf(seconds), 1e-12)))], seconds: seconds)
+}
+
+/// One forward pass of an imported ONNX model (scripts/onnx-fixtures.py's folders) on the
+/// folder's input_0.pb, whose batch is the model's; the anchor runs onnxruntime on the same.
+private func sampleOnnx(_ options: SampleArguments) {
+    let folder = options.string("model", "")
+    let threads = options.int("threads", 1), reps = options.int("reps", 5)
+    let graph: OnnxGraph, input: OnnxTensor
+    do {
+        graph = try OnnxImporter.load(folder + "/model.onnx")
+        input = try OnnxTensor.read(protobuf: folder + "/input_0.pb").tensor
+    } catch {
+        fail("\(error)")
+    }
+    let seconds = timedReps(reps) { _ = graph.run([input], threads: threads) }
+    let batch = input.shape.first ?? 1
+    emit("onnx", [("model", quoted((folder as NSString).lastPathComponent)), ("batch", String(batch)),
+                  ("threads", String(threads)),
+                  ("images_per_s", format(Double(batch) / max(medianOf(seconds), 1e-12)))], seconds: seconds)
 }
 
 /// One 64→64 3×3 convolution layer (padding 1, bias) on a 64×56×56 input, batch 1, forward.

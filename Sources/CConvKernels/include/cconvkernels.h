@@ -88,6 +88,13 @@ void convd_maxpool2_argmax(const float *plane, int width, int stride, int out_h,
 void convd_unfold_tap_zero(const float *plane, int height, int width, int row_begin, int row_end, int out_w,
                            int stride_y, int stride_x, int offset_y, int offset_x, float *dst);
 
+/// One channel of a depthwise convolution (depthwise.c): out (out_h×out_w) = bias + the
+/// kernel_h×kernel_w correlation of the height×width plane `in` with `k`, with strides,
+/// dilations and zero padding (pad_top, pad_left; the bottom and right follow from out_h, out_w).
+void convd_depthwise_plane(const float *in, int height, int width, const float *k, int kernel_h, int kernel_w,
+                           int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left,
+                           float bias, float *out, int out_h, int out_w);
+
 /// The instruction set convd_correlate_rows uses on this CPU: "avx512f", "avx2+fma" or "sse2".
 const char *convd_kernel_isa(void);
 

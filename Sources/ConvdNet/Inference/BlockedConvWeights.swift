@@ -3,15 +3,15 @@
 // layer (with a batch normalisation's per-filter scale and shift folded in on the way), or
 // flipped: the weights that turn the forward kernel into the layer's data gradient.
 
-/// Packed weights of one convolution.
-struct BlockedConvWeights {
-    let weights: [Float]
-    let bias: [Float]
+/// Packed weights of one convolution (ConvdOnnx packs an imported Conv's the same way).
+package struct BlockedConvWeights: Sendable {
+    package let weights: [Float]
+    package let bias: [Float]
     /// Blocks of 16 output channels.
-    let blocks: Int
+    package let blocks: Int
 
     /// `outputs` filters over `channels` inputs and `taps` taps: weight (f, c, t) and bias f.
-    init(outputs: Int, channels: Int, taps: Int, weight: (Int, Int, Int) -> Float, bias: (Int) -> Float) {
+    package init(outputs: Int, channels: Int, taps: Int, weight: (Int, Int, Int) -> Float, bias: (Int) -> Float) {
         blocks = (outputs + 15) / 16
         var packed = [Float](repeating: 0, count: blocks * channels * taps * 16)
         var biases = [Float](repeating: 0, count: blocks * 16)

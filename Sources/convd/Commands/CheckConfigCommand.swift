@@ -56,7 +56,12 @@ struct CheckConfigCommand: ParsableCommand {
             for chain in c.chains { out += "\(chain.name) = \(q(chain.text))\n" }
         }
         for m in c.models {
-            out += "\n[models.\(m.name)]\npath = \(q(m.path))\ntop_k = \(m.topK)\n" + (m.config.map { "config = \(q($0))\n" } ?? "")
+            out += "\n[models.\(m.name)]\npath = \(q(m.path))\ntop_k = \(m.topK)\n"
+            if let config = m.config {
+                out += "config = \(q(config))\n"
+            } else if OnnxModelFile.isOnnx(m.path), let config = OnnxModelFile.defaultConfig(for: m.path) {
+                out += "config = \(q(config))  # the default: the model's path + .toml\n"
+            }
         }
         for p in pipelines {
             let w = p.watch

@@ -16,9 +16,9 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a model: accuracy, per-class precision/recall/F1, confusion matrix.",
         discussion: """
             --data as for train; the test split (t10k-* or DIR/test/) is read unless --split says otherwise.
-            Images are resized to the model's input size as they are read (stretched), then an
-            ONNX model's scale, mean and std are applied; the loss is the mean cross-entropy of
-            the model's probabilities.
+            Images are resized to the model's input size as they are read (stretched, whatever
+            resize rule an ONNX model's .toml gives), then an ONNX model's channel order, scale,
+            mean and std are applied; the loss is the mean cross-entropy of the probabilities.
             """
     )
 
@@ -73,10 +73,14 @@ struct EvalCommand: ParsableCommand {
     static func evaluate(_ model: OnnxClassifier, on data: Dataset, threads: Int) -> (Float, Evaluation) {
         var predicted: [Int] = [], lossSum: Float = 0
         let size = data.sampleSize, shape = data.shape
+        // The loader has already brought the images to the input size (stretched): the
+        // model's own resize rule would zoom them a second time.
+        var prepare = model.preprocessing
+        prepare.resize = .stretch
         for i in 0..<data.count {
             let image = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
                                scalars: Array(data.pixels[(i * size)..<((i + 1) * size)]))
-            let p = model.classify([image], threads: threads)[0]
+            let p = model.probabilities(prepare.prepare(image), threads: threads)
             predicted.append(p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0)
             lossSum -= log(max(p[data.labels[i]], 1e-12))
         }
