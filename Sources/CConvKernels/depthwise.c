@@ -12,29 +12,110 @@
 
 static inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+// Output row `oy` tap by tap: per tap, the run of columns that lands inside the input.
+static inline __attribute__((always_inline)) void depthwise_row(
+    const float *restrict in, int height, int width, const float *restrict k, int kernel_h, int kernel_w,
+    int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left, float bias,
+    float *restrict row, int oy, int out_w) {
+    for (int ox = 0; ox < out_w; ox++) row[ox] = bias;
+    for (int a = 0; a < kernel_h; a++) {
+        const int iy = oy * stride_y - pad_top + a * dilation_y;
+        if (iy < 0 || iy >= height) continue;
+        const float *restrict line = in + (ptrdiff_t)iy * width;
+        for (int b = 0; b < kernel_w; b++) {
+            const int shift = b * dilation_x - pad_left;  // ix = ox*stride_x + shift
+            int lo = shift >= 0 ? 0 : floor_div(-shift + stride_x - 1, stride_x);
+            int hi = floor_div(width - 1 - shift, stride_x) + 1;
+            if (hi > out_w) hi = out_w;
+            if (lo >= hi) continue;
+            const float w = k[a * kernel_w + b];
+            if (stride_x == 1) {
+                const float *restrict src = line + shift;
+                for (int ox = lo; ox < hi; ox++) row[ox] += w * src[ox];
+            } else {
+                for (int ox = lo; ox < hi; ox++) row[ox] += w * line[ox * stride_x + shift];
+            }
+        }
+    }
+}
+
+// One output of a 3×3 window whose top-left input column is x0 (rows line, +width, +2·width).
+static inline float edge3x3(const float *line, int width, const float *k, int x0, float bias) {
+    float sum = bias;
+    for (int a = 0; a < 3; a++) {
+        for (int b = 0; b < 3; b++) {
+            if (x0 + b >= 0 && x0 + b < width) sum += k[a * 3 + b] * line[(ptrdiff_t)a * width + x0 + b];
+        }
+    }
+    return sum;
+}
+
 CLONES void convd_depthwise_plane(const float *restrict in, int height, int width, const float *restrict k,
                                   int kernel_h, int kernel_w, int stride_y, int stride_x, int dilation_y,
                                   int dilation_x, int pad_top, int pad_left, float bias, float *restrict out,
                                   int out_h, int out_w) {
+    // 3×3, undilated (MobileNets' depthwise layers): where all nine taps are inside the input,
+    // the nine products are summed in registers and the row is stored once.
+    const int fused = kernel_h == 3 && kernel_w == 3 && dilation_x == 1 && dilation_y == 1;
     for (int oy = 0; oy < out_h; oy++) {
         float *restrict row = out + (ptrdiff_t)oy * out_w;
-        for (int ox = 0; ox < out_w; ox++) row[ox] = bias;
+        const int iy = oy * stride_y - pad_top;
+        // Columns whose taps ix = ox*stride_x - pad_left + {0, 1, 2} all lie in [0, width).
+        int lo = pad_left > 0 ? (pad_left + stride_x - 1) / stride_x : 0;
+        int hi = width - 3 + pad_left >= 0 ? (width - 3 + pad_left) / stride_x + 1 : 0;
+        if (hi > out_w) hi = out_w;
+        if (!fused || iy < 0 || iy + 2 >= height || lo >= hi) {
+            depthwise_row(in, height, width, k, kernel_h, kernel_w, stride_y, stride_x, dilation_y, dilation_x,
+                          pad_top, pad_left, bias, row, oy, out_w);
+            continue;
+        }
+        // The few edge columns one at a time, taps outside the input skipped; the middle fused.
+        const float *line = in + (ptrdiff_t)iy * width;
+        for (int ox = 0; ox < lo; ox++) row[ox] = edge3x3(line, width, k, ox * stride_x - pad_left, bias);
+        for (int ox = hi; ox < out_w; ox++) row[ox] = edge3x3(line, width, k, ox * stride_x - pad_left, bias);
+        const float *r0 = line, *r1 = r0 + width, *r2 = r1 + width;
+        const float k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7], k8 = k[8];
+        if (stride_x == 1) {
+            for (int ox = lo; ox < hi; ox++) {
+                const int x = ox - pad_left;
+                row[ox] = bias + k0 * r0[x] + k1 * r0[x + 1] + k2 * r0[x + 2] + k3 * r1[x] + k4 * r1[x + 1] +
+                          k5 * r1[x + 2] + k6 * r2[x] + k7 * r2[x + 1] + k8 * r2[x + 2];
+            }
+        } else {
+            for (int ox = lo; ox < hi; ox++) {
+                const int x = ox * stride_x - pad_left;
+                row[ox] = bias + k0 * r0[x] + k1 * r0[x + 1] + k2 * r0[x + 2] + k3 * r1[x] + k4 * r1[x + 1] +
+                          k5 * r1[x + 2] + k6 * r2[x] + k7 * r2[x + 1] + k8 * r2[x + 2];
+            }
+        }
+    }
+}
+
+CLONES void convd_pool_plane(const float *restrict in, int height, int width, int kernel_h, int kernel_w, int stride_y,
+                             int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left, int average,
+                             float *restrict out, int out_h, int out_w) {
+    for (int oy = 0; oy < out_h; oy++) {
+        float *restrict row = out + (ptrdiff_t)oy * out_w;
+        const float start = average ? 0.0f : -__builtin_inff();
+        for (int ox = 0; ox < out_w; ox++) row[ox] = start;
         for (int a = 0; a < kernel_h; a++) {
             const int iy = oy * stride_y - pad_top + a * dilation_y;
             if (iy < 0 || iy >= height) continue;
             const float *restrict line = in + (ptrdiff_t)iy * width;
             for (int b = 0; b < kernel_w; b++) {
-                const int shift = b * dilation_x - pad_left;  // ix = ox*stride_x + shift
+                const int shift = b * dilation_x - pad_left;
                 int lo = shift >= 0 ? 0 : floor_div(-shift + stride_x - 1, stride_x);
                 int hi = floor_div(width - 1 - shift, stride_x) + 1;
                 if (hi > out_w) hi = out_w;
                 if (lo >= hi) continue;
-                const float w = k[a * kernel_w + b];
-                if (stride_x == 1) {
-                    const float *restrict src = line + shift;
-                    for (int ox = lo; ox < hi; ox++) row[ox] += w * src[ox];
+                if (average) {
+                    for (int ox = lo; ox < hi; ox++) row[ox] += line[ox * stride_x + shift];
                 } else {
-                    for (int ox = lo; ox < hi; ox++) row[ox] += w * line[ox * stride_x + shift];
+                    // Swift.max(x, v): v >= x ? v : x, so a NaN sample is kept only when first.
+                    for (int ox = lo; ox < hi; ox++) {
+                        const float v = line[ox * stride_x + shift];
+                        row[ox] = v >= row[ox] ? v : row[ox];
+                    }
                 }
             }
         }

@@ -28,7 +28,7 @@ extension Operators {
     }
 
     static let elementwise: [String: [(Int, Builder)]] = [
-        "Relu": [(6, activation { max($0, 0) })],
+        "Relu": [(6, relu)],
         "Sigmoid": [(6, activation { 1 / (1 + exp(-$0)) })],
         "Tanh": [(6, activation { tanh($0) })],
         "Exp": [(6, activation { exp($0) })],
@@ -65,10 +65,10 @@ extension Operators {
             return { $0 > alpha ? $0 : 0 }
         })],
         "Clip": [(6, clipAttributes), (11, clipInputs)],
-        "Add": [(7, arithmetic(+, { $0 &+ $1 }))],
-        "Sub": [(7, arithmetic(-, { $0 &- $1 }))],
-        "Mul": [(7, arithmetic(*, { $0 &* $1 }))],
-        "Div": [(7, arithmetic(/, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }))],
+        "Add": [(7, arithmetic(+, { $0 &+ $1 }, fast: .add))],
+        "Sub": [(7, arithmetic(-, { $0 &- $1 }, fast: .sub))],
+        "Mul": [(7, arithmetic(*, { $0 &* $1 }, fast: .mul))],
+        "Div": [(7, arithmetic(/, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }, fast: .div))],
         "Pow": [(7, power)],
         "PRelu": [(7, prelu)],
         "Sum": [(8, variadic(+, { $0 &+ $1 }, mean: false))],
@@ -96,9 +96,37 @@ extension Operators {
         return try activation { min(max($0, lo), hi) }(b)
     }
 
+    /// Relu as a plain loop (the residual blocks run it on every map).
+    static let relu: Builder = { b throws(Unsupported) in
+        let x = try b.floatInput(0)
+        let kernel = Kernel.unary { t in
+            var out = t
+            out.floats.withUnsafeMutableBufferPointer { p in
+                for i in p.indices where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
+            }
+            return out
+        }
+        return Built(kernel: kernel, outputs: [x.info])
+    }
+
+    /// Float arithmetic with its own loops for inputs of one shape (the residual Add), where a
+    /// closure call per element would cost more than the arithmetic.
+    enum FastArithmetic: Sendable {
+        case add, sub, mul, div
+
+        func apply(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>) {
+            switch self {
+            case .add: for i in out.indices { out[i] = a[i] + b[i] }
+            case .sub: for i in out.indices { out[i] = a[i] - b[i] }
+            case .mul: for i in out.indices { out[i] = a[i] * b[i] }
+            case .div: for i in out.indices { out[i] = a[i] / b[i] }
+            }
+        }
+    }
+
     /// A broadcasting arithmetic operator on floats or integers.
     static func arithmetic(_ f: @escaping @Sendable (Float, Float) -> Float,
-                           _ g: @escaping @Sendable (Int64, Int64) -> Int64) -> Builder {
+                           _ g: @escaping @Sendable (Int64, Int64) -> Int64, fast: FastArithmetic? = nil) -> Builder {
         { b throws(Unsupported) in
             let x = try b.input(0), y = try b.input(1)
             guard (x.type == .float) == (y.type == .float) else {
@@ -110,6 +138,15 @@ extension Operators {
             let type = x.type == .bool ? ElementType.int64 : x.type
             let kernel = Kernel { inputs, _ in
                 let a = inputs[0]!, c = inputs[1]!
+                if type == .float, let fast, a.shape == c.shape {
+                    var result = [Float](unsafeUninitializedCapacity: a.count) { _, n in n = a.count }
+                    a.floats.withUnsafeBufferPointer { ap in
+                        c.floats.withUnsafeBufferPointer { cp in
+                            result.withUnsafeMutableBufferPointer { fast.apply(ap, cp, $0) }
+                        }
+                    }
+                    return [OnnxTensor(shape: out, floats: result)]
+                }
                 if type == .float {
                     return [OnnxTensor(shape: out, floats: Broadcast.map(a.floats, a.shape, c.floats, c.shape, out: out, f))]
                 }

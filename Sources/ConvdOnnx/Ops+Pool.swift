@@ -1,6 +1,7 @@
 // Pooling: MaxPool and AveragePool over the two spatial axes of N×C×H×W (pads, auto_pad,
 // ceil_mode, MaxPool's dilations, AveragePool's count_include_pad), and the global poolings
 // over every spatial axis.
+import CConvKernels
 import ConvdCore
 
 extension Operators {
@@ -28,11 +29,30 @@ extension Operators {
             for d in 0..<2 where max(window.padBegin[d], window.padEnd[d]) >= window.kernel[d] {
                 throw .attribute("pads \(window.padBegin + window.padEnd) must be smaller than kernel_shape \(window.kernel)")
             }
-            let planes = x.shape[0] * x.shape[1]
+            let planes = x.shape[0] * x.shape[1], (h, w) = (window.input[0], window.input[1])
+            let (oh, ow) = (window.output[0], window.output[1])
+            // An average's divisor is separable: taps counted per row times per column.
+            let rows = (0..<oh).map { tapCount($0, axis: 0, window, includePad: includePad) }
+            let cols = (0..<ow).map { tapCount($0, axis: 1, window, includePad: includePad) }
             let kernel = Kernel.unary { t in
-                var out = [Float](repeating: 0, count: planes * window.output[0] * window.output[1])
-                for p in 0..<planes {
-                    poolPlane(t.floats, p, window, average: average, includePad: includePad, into: &out)
+                var out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { _, n in n = planes * oh * ow }
+                t.floats.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        for p in 0..<planes {
+                            convd_pool_plane(xp.baseAddress! + p * h * w, Int32(h), Int32(w), Int32(window.kernel[0]),
+                                             Int32(window.kernel[1]), Int32(window.strides[0]), Int32(window.strides[1]),
+                                             Int32(window.dilations[0]), Int32(window.dilations[1]),
+                                             Int32(window.padBegin[0]), Int32(window.padBegin[1]), average ? 1 : 0,
+                                             op.baseAddress! + p * oh * ow, Int32(oh), Int32(ow))
+                            guard average else { continue }
+                            for y in 0..<oh {
+                                for x in 0..<ow {
+                                    let count = rows[y] * cols[x], i = (p * oh + y) * ow + x
+                                    op[i] = count > 0 ? op[i] / Float(count) : 0
+                                }
+                            }
+                        }
+                    }
                 }
                 return OnnxTensor(shape: Array(t.shape[0..<2]) + window.output, floats: out)
             }
@@ -40,35 +60,15 @@ extension Operators {
         }
     }
 
-    static func poolPlane(_ x: [Float], _ p: Int, _ win: SpatialWindow, average: Bool, includePad: Bool,
-                          into out: inout [Float]) {
-        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
-        let base = p * h * w
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                let y0 = oy * win.strides[0] - win.padBegin[0], x0 = ox * win.strides[1] - win.padBegin[1]
-                var best = -Float.infinity, sum: Float = 0, count = 0
-                for ky in 0..<win.kernel[0] {
-                    let iy = y0 + ky * win.dilations[0]
-                    guard iy >= 0 && iy < h else { continue }
-                    for kx in 0..<win.kernel[1] {
-                        let ix = x0 + kx * win.dilations[1]
-                        guard ix >= 0 && ix < w else { continue }
-                        let v = x[base + iy * w + ix]
-                        best = max(best, v)
-                        sum += v
-                        count += 1
-                    }
-                }
-                if average && includePad {
-                    // Padded positions count, but not the extra room ceil mode adds past the pads.
-                    let rows = min(y0 + (win.kernel[0] - 1) * win.dilations[0] + 1, h + win.padEnd[0]) - y0
-                    let cols = min(x0 + (win.kernel[1] - 1) * win.dilations[1] + 1, w + win.padEnd[1]) - x0
-                    count = ((rows - 1) / win.dilations[0] + 1) * ((cols - 1) / win.dilations[1] + 1)
-                }
-                out[(p * oh + oy) * ow + ox] = average ? (count > 0 ? sum / Float(count) : 0) : best
-            }
+    /// The taps of output position `o` along `axis` that an average divides by: those inside
+    /// the input, or with `includePad` those inside the pads too (not the room ceil mode adds).
+    static func tapCount(_ o: Int, axis d: Int, _ win: SpatialWindow, includePad: Bool) -> Int {
+        let start = o * win.strides[d] - win.padBegin[d], n = win.input[d], step = win.dilations[d]
+        if includePad {
+            let span = min(start + (win.kernel[d] - 1) * step + 1, n + win.padEnd[d]) - start
+            return (span - 1) / step + 1
         }
+        return (0..<win.kernel[d]).filter { start + $0 * step >= 0 && start + $0 * step < n }.count
     }
 
     static func globalPool(average: Bool) -> Builder {

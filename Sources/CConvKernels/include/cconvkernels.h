@@ -95,6 +95,13 @@ void convd_depthwise_plane(const float *in, int height, int width, const float *
                            int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left,
                            float bias, float *out, int out_h, int out_w);
 
+/// Max (or, with `average`, the sum) over each window of one height×width plane, the same
+/// window geometry as convd_depthwise_plane; taps in the padding are skipped (an average's
+/// divisor is the caller's).
+void convd_pool_plane(const float *in, int height, int width, int kernel_h, int kernel_w, int stride_y, int stride_x,
+                      int dilation_y, int dilation_x, int pad_top, int pad_left, int average, float *out, int out_h,
+                      int out_w);
+
 /// The instruction set convd_correlate_rows uses on this CPU: "avx512f", "avx2+fma" or "sse2".
 const char *convd_kernel_isa(void);
 
