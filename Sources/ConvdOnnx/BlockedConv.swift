@@ -27,6 +27,12 @@ struct BlockedConv: Sendable {
         self.window = window
     }
 
+    /// Multiply-adds below which a convolution runs on one thread, and values below which a
+    /// layout copy does: waking a second thread costs tens of microseconds here, as much as
+    /// a few million multiply-adds.
+    static let parallelWork = 1 << 22
+    static let parallelCopy = 1 << 20
+
     /// Bytes one run allocates: the padded input and the blocked output.
     var scratchBytes: Int {
         let inputs = channels >= 16 ? (channels + 15) / 16 * 16 : channels
@@ -36,27 +42,40 @@ struct BlockedConv: Sendable {
     }
 
     /// The convolution of one image's planes `x` (C×H×W) into `out` (M×OH×OW).
-    func run(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, relu: Bool, threads: Int) {
+    func run(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, relu: Bool, high: Float?, threads: Int) {
         let (h, w) = (window.input[0], window.input[1]), (oh, ow) = (window.output[0], window.output[1])
         let (top, left) = (window.padBegin[0], window.padBegin[1])
         let paddedW = w + left + window.padEnd[1], paddedH = h + top + window.padEnd[0]
         let blocked = channels >= 16
         let lanes = blocked ? 16 : 1
         let inRow = paddedW * lanes, inBlock = paddedH * inRow
-        var input = [Float](repeating: 0, count: (blocked ? (channels + 15) / 16 : channels) * inBlock)
+        // Zeroed only when there are pads to hold (every interior value is written below).
+        let inCount = (blocked ? (channels + 15) / 16 : channels) * inBlock
+        let padded = window.padBegin != [0, 0] || window.padEnd != [0, 0]
+        var input = padded ? [Float](repeating: 0, count: inCount)
+            : [Float](unsafeUninitializedCapacity: inCount) { _, n in n = inCount }
         let outBlocks = (outputs + 15) / 16, outRow = ow * 16, outBlock = oh * outRow
         var output = [Float](unsafeUninitializedCapacity: outBlocks * outBlock) { _, n in n = outBlocks * outBlock }
         input.withUnsafeMutableBufferPointer { ip in
             let origin = ip.baseAddress! + top * inRow + left * lanes
             if blocked {
-                convd_pack_blocked(x, h * w, Int32(channels), Int32(h), Int32(w), origin, inBlock, inRow)
+                // Block by block over the threads.
+                let source = SharedReadPointer(x), target = SharedPointer(origin), blocks = (channels + 15) / 16
+                let parts = min(threads, blocks, max(1, channels * h * w / Self.parallelCopy))
+                parallelFor(blocks, threads: parts) { range in
+                    for b in range {
+                        convd_pack_blocked(source.pointer + b * 16 * h * w, h * w, Int32(min(16, channels - b * 16)),
+                                           Int32(h), Int32(w), target.pointer + b * inBlock, inBlock, inRow)
+                    }
+                }
             } else {
                 for c in 0..<channels {
                     for y in 0..<h { (origin + c * inBlock + y * inRow).update(from: x + (c * h + y) * w, count: w) }
                 }
             }
         }
-        let chunks = max(1, min(threads, oh, outputs * oh * ow * channels * window.kernel[0] * window.kernel[1] / (1 << 18)))
+        let chunks = max(1, min(threads, oh, outputs * oh * ow * channels * window.kernel[0] * window.kernel[1]
+                                   / Self.parallelWork))
         input.withUnsafeBufferPointer { ip in
             output.withUnsafeMutableBufferPointer { op in
                 packed.weights.withUnsafeBufferPointer { wp in
@@ -87,12 +106,22 @@ struct BlockedConv: Sendable {
                                 p.row_begin = Int32(chunk * oh / chunks)
                                 p.row_end = Int32((chunk + 1) * oh / chunks)
                                 p.relu = relu ? 1 : 0
+                                p.clamp = high == nil ? 0 : 1
+                                p.high = high ?? 0
                                 convd_conv_blocked(&p)
                             }
                         }
                     }
                 }
-                convd_unpack_blocked(op.baseAddress!, outBlock, outRow, Int32(outputs), Int32(oh), Int32(ow), out, oh * ow)
+                let source = SharedReadPointer(op.baseAddress!), target = SharedPointer(out)
+                let parts = min(threads, outBlocks, max(1, outputs * oh * ow / Self.parallelCopy))
+                parallelFor(outBlocks, threads: parts) { range in
+                    for b in range {
+                        convd_unpack_blocked(source.pointer + b * outBlock, outBlock, outRow,
+                                             Int32(min(16, outputs - b * 16)), Int32(oh), Int32(ow),
+                                             target.pointer + b * 16 * oh * ow, oh * ow)
+                    }
+                }
             }
         }
     }

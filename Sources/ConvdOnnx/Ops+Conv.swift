@@ -85,16 +85,18 @@ extension Operators {
     static func runBlocked(_ x: OnnxTensor, _ conv: BlockedConv, _ g: ConvGeometry, threads: Int) -> OnnxTensor {
         let (h, w) = (g.window.input[0], g.window.input[1]), plane = g.window.output[0] * g.window.output[1]
         var out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * plane) { _, n in n = g.batch * g.outputs * plane }
-        var relu = false, rest = g.activation
-        if case let .clip(low, high) = g.activation, low == 0 {
+        // ReLU and ReLU6 are applied by the kernel as it stores; another clamp afterwards.
+        var relu = false, high: Float?, rest = g.activation
+        if case let .clip(low, top) = g.activation, low == 0 {
             relu = true
-            rest = high.isFinite ? .clip(-.infinity, high) : .none
+            high = top.isFinite ? top : nil
+            rest = .none
         }
         x.floats.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
                 for n in 0..<g.batch {
                     conv.run(xp.baseAddress! + n * g.channels * h * w, into: op.baseAddress! + n * g.outputs * plane,
-                             relu: relu, threads: threads)
+                             relu: relu, high: high, threads: threads)
                 }
             }
         }
@@ -121,7 +123,7 @@ extension Operators {
                             let ws = SharedReadPointer(wp.baseAddress!)
                             let os = SharedPointer(op.baseAddress! + n * g.outputs * plane)
                             parallelFor(g.channels, threads: plane * win.kernel[0] * win.kernel[1] * g.channels
-                                        > 1 << 16 ? threads : 1) { range in
+                                        > BlockedConv.parallelWork ? threads : 1) { range in
                                 for ch in range {
                                     convd_depthwise_plane(xs.pointer + ch * h * w, Int32(h), Int32(w), ws.pointer + ch * k,
                                                           Int32(win.kernel[0]), Int32(win.kernel[1]),

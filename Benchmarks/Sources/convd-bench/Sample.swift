@@ -231,6 +231,23 @@ private func sampleOnnx(_ options: SampleArguments) {
     } catch {
         fail("\(error)")
     }
+    if options.int("profile", 0) > 0 {
+        // Time per operator type over the reps (to stderr): where a model's time goes.
+        var totals: [String: Double] = [:]
+        for _ in 0..<reps {
+            var last = monotonicSeconds()
+            _ = graph.run([input], threads: threads) { row, _ in
+                let now = monotonicSeconds()
+                let key = options.int("profile", 0) > 1 ? "\(row.node) \(row.op) \(row.outputShape)"
+                    : row.op + (row.fused.isEmpty ? "" : "+" + row.fused)
+                totals[key, default: 0] += now - last
+                last = now
+            }
+        }
+        for (op, t) in totals.sorted(by: { $0.value > $1.value }) {
+            FileHandle.standardError.write(Data("\(op): \(String(format: "%.2f", t / Double(reps) * 1000)) ms\n".utf8))
+        }
+    }
     let seconds = timedReps(reps) { _ = graph.run([input], threads: threads) }
     let batch = input.shape.first ?? 1
     emit("onnx", [("model", quoted((folder as NSString).lastPathComponent)), ("batch", String(batch)),
@@ -304,4 +321,11 @@ private func sampleDaemon(_ options: SampleArguments) {
     } catch {
         fail("daemon: \(error)")
     }
+}
+
+/// Seconds on the monotonic clock.
+private func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }

@@ -56,6 +56,10 @@ typedef struct {
     /// is NaN for an infinite input).
     int out_channels;
     int relu;
+    /// With `clamp`, outputs above `high` are stored as `high` (ReLU6 with relu); 0 in
+    /// ConvdNet's layers, which zero-initialise the struct.
+    int clamp;
+    float high;
 } convd_blocked_conv;
 
 void convd_conv_blocked(const convd_blocked_conv *p);
