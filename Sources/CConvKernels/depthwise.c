@@ -121,3 +121,38 @@ CLONES void convd_pool_plane(const float *restrict in, int height, int width, in
         }
     }
 }
+
+CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride,
+                                    const float *restrict k, const float *restrict bias, int kernel_h, int kernel_w,
+                                    int stride_y, int stride_x, int dilation_y, int dilation_x, float *restrict out,
+                                    ptrdiff_t out_block_stride, int out_h, int out_w, int block_begin, int block_end,
+                                    int relu, int clamp, float high) {
+    const int taps = kernel_h * kernel_w;
+    for (int b = block_begin; b < block_end; b++) {
+        const float *restrict ib = in + b * in_block_stride;
+        const float *restrict kb = k + (ptrdiff_t)b * taps * 16;
+        float *restrict ob = out + b * out_block_stride;
+        for (int oy = 0; oy < out_h; oy++) {
+            for (int ox = 0; ox < out_w; ox++) {
+                float acc[16];
+                for (int l = 0; l < 16; l++) acc[l] = bias[b * 16 + l];
+                for (int a = 0; a < kernel_h; a++) {
+                    const float *restrict row = ib + (ptrdiff_t)(oy * stride_y + a * dilation_y) * in_row_stride +
+                                                (ptrdiff_t)ox * stride_x * 16;
+                    for (int t = 0; t < kernel_w; t++) {
+                        const float *restrict px = row + (ptrdiff_t)t * dilation_x * 16;
+                        const float *restrict w = kb + (a * kernel_w + t) * 16;
+                        for (int l = 0; l < 16; l++) acc[l] += w[l] * px[l];
+                    }
+                }
+                float *restrict o = ob + ((ptrdiff_t)oy * out_w + ox) * 16;
+                for (int l = 0; l < 16; l++) {
+                    float v = acc[l];
+                    if (relu && v < 0) v = 0;
+                    if (clamp && !(v <= high)) v = high;
+                    o[l] = v;
+                }
+            }
+        }
+    }
+}

@@ -1,31 +1,29 @@
-// BlockedConv: an imported Conv of one group on CConvKernels' blocked kernel, the one convd's
-// own layers run on. The input planes are packed into blocks of 16 channels (or, with fewer
-// than 16 channels, copied as planes) inside a zero border that holds the pads, the kernel
-// writes blocked output rows — bias added and ReLU applied in its registers — split over the
-// threads, and the result is unpacked to planes.
+// BlockedConv: an imported Conv on CConvKernels' blocked kernels, the ones convd's own layers
+// run on — one group on the blocked convolution, depthwise on the blocked depthwise kernel.
+// Outputs stay blocked (OnnxTensor.blocked), so a chain of convolutions, ReLUs and residual
+// Adds never changes layout; the graph unpacks a value only for an operator that needs NCHW.
+// An input is brought to the kernel's form inside a zero border that holds the pads: packed
+// from planes (or, with fewer than 16 channels, copied as planes), or, already blocked, used
+// as it is when there are no pads and copied row by row when there are. Bias, ReLU and a
+// ReLU6 clamp are applied in the kernels' registers; output rows or blocks are split over the
+// threads when the work pays for waking them.
 import CConvKernels
 import ConvdCore
 import ConvdNet
 
 /// The packed weights and geometry of one Conv.
 struct BlockedConv: Sendable {
-    let packed: BlockedConvWeights
+    enum Weights: Sendable {
+        /// All input channels to every output: the blocked convolution's packing.
+        case full(BlockedConvWeights)
+        /// One input channel per output (depthwise): taps [block][kh][kw][16], bias [block][16].
+        case depthwise(taps: [Float], bias: [Float])
+    }
+
+    let weights: Weights
     let channels: Int
     let outputs: Int
     let window: SpatialWindow
-
-    /// The blocked form of a Conv with constant `weights` (M×C×kh×kw) and `bias`, when the
-    /// kernel covers it: one group, the same stride and dilation on both axes.
-    init?(weights: [Float], bias: [Float]?, channels: Int, outputs: Int, window: SpatialWindow) {
-        guard window.strides[0] == window.strides[1], window.dilations[0] == window.dilations[1] else { return nil }
-        let taps = window.kernel[0] * window.kernel[1]
-        packed = BlockedConvWeights(outputs: outputs, channels: channels, taps: taps,
-                                    weight: { f, c, t in weights[(f * channels + c) * taps + t] },
-                                    bias: { f in bias?[f] ?? 0 })
-        self.channels = channels
-        self.outputs = outputs
-        self.window = window
-    }
 
     /// Multiply-adds below which a convolution runs on one thread, and values below which a
     /// layout copy does: waking a second thread costs tens of microseconds here, as much as
@@ -33,93 +31,170 @@ struct BlockedConv: Sendable {
     static let parallelWork = 1 << 22
     static let parallelCopy = 1 << 20
 
-    /// Bytes one run allocates: the padded input and the blocked output.
-    var scratchBytes: Int {
-        let inputs = channels >= 16 ? (channels + 15) / 16 * 16 : channels
-        let padded = (window.input[0] + window.padBegin[0] + window.padEnd[0])
-            * (window.input[1] + window.padBegin[1] + window.padEnd[1])
-        return (inputs * padded + (outputs + 15) / 16 * 16 * window.output[0] * window.output[1]) * 4
+    /// The blocked form of a Conv with constant `weights` (M×C/groups×kh×kw) and `bias`, when
+    /// a kernel covers it: one group or depthwise, the same stride and dilation on both axes
+    /// (depthwise: any).
+    init?(weights: [Float], bias: [Float]?, channels: Int, outputs: Int, groups: Int, window: SpatialWindow) {
+        let taps = window.kernel[0] * window.kernel[1]
+        if groups == 1 {
+            guard window.strides[0] == window.strides[1], window.dilations[0] == window.dilations[1] else { return nil }
+            self.weights = .full(BlockedConvWeights(outputs: outputs, channels: channels, taps: taps,
+                                                    weight: { f, c, t in weights[(f * channels + c) * taps + t] },
+                                                    bias: { f in bias?[f] ?? 0 }))
+        } else if groups == channels && outputs == channels {
+            let blocks = (channels + 15) / 16
+            var packed = [Float](repeating: 0, count: blocks * taps * 16), biases = [Float](repeating: 0, count: blocks * 16)
+            for c in 0..<channels {
+                for t in 0..<taps { packed[((c / 16) * taps + t) * 16 + c % 16] = weights[c * taps + t] }
+                biases[c] = bias?[c] ?? 0
+            }
+            self.weights = .depthwise(taps: packed, bias: biases)
+        } else {
+            return nil
+        }
+        self.channels = channels
+        self.outputs = outputs
+        self.window = window
     }
 
-    /// The convolution of one image's planes `x` (C×H×W) into `out` (M×OH×OW).
-    func run(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, relu: Bool, high: Float?, threads: Int) {
-        let (h, w) = (window.input[0], window.input[1]), (oh, ow) = (window.output[0], window.output[1])
-        let (top, left) = (window.padBegin[0], window.padBegin[1])
-        let paddedW = w + left + window.padEnd[1], paddedH = h + top + window.padEnd[0]
-        let blocked = channels >= 16
-        let lanes = blocked ? 16 : 1
-        let inRow = paddedW * lanes, inBlock = paddedH * inRow
-        // Zeroed only when there are pads to hold (every interior value is written below).
-        let inCount = (blocked ? (channels + 15) / 16 : channels) * inBlock
-        let padded = window.padBegin != [0, 0] || window.padEnd != [0, 0]
-        var input = padded ? [Float](repeating: 0, count: inCount)
-            : [Float](unsafeUninitializedCapacity: inCount) { _, n in n = inCount }
-        let outBlocks = (outputs + 15) / 16, outRow = ow * 16, outBlock = oh * outRow
-        var output = [Float](unsafeUninitializedCapacity: outBlocks * outBlock) { _, n in n = outBlocks * outBlock }
-        input.withUnsafeMutableBufferPointer { ip in
-            let origin = ip.baseAddress! + top * inRow + left * lanes
-            if blocked {
-                // Block by block over the threads.
-                let source = SharedReadPointer(x), target = SharedPointer(origin), blocks = (channels + 15) / 16
-                let parts = min(threads, blocks, max(1, channels * h * w / Self.parallelCopy))
-                parallelFor(blocks, threads: parts) { range in
-                    for b in range {
-                        convd_pack_blocked(source.pointer + b * 16 * h * w, h * w, Int32(min(16, channels - b * 16)),
-                                           Int32(h), Int32(w), target.pointer + b * inBlock, inBlock, inRow)
+    var inputBlocks: Int { (channels + 15) / 16 }
+    var outputBlocks: Int { (outputs + 15) / 16 }
+    var paddedHeight: Int { window.input[0] + window.padBegin[0] + window.padEnd[0] }
+    var paddedWidth: Int { window.input[1] + window.padBegin[1] + window.padEnd[1] }
+    var padded: Bool { window.padBegin != [0, 0] || window.padEnd != [0, 0] }
+
+    /// Bytes one run allocates: the padded input and the blocked output.
+    var scratchBytes: Int {
+        (inputBlocks * 16 * paddedHeight * paddedWidth + outputBlocks * 16 * window.output[0] * window.output[1]) * 4
+    }
+
+    /// The convolution of `x` (N×C×H×W, planar or blocked), blocked.
+    func run(_ x: OnnxTensor, relu: Bool, high: Float?, threads: Int) -> OnnxTensor {
+        let batch = x.shape[0], plane = window.output[0] * window.output[1]
+        let perImage = outputBlocks * 16 * plane
+        var out = [Float](unsafeUninitializedCapacity: batch * perImage) { _, n in n = batch * perImage }
+        x.floats.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                for n in 0..<batch {
+                    let image = xp.baseAddress! + n * (x.blocked ? inputBlocks * 16 : channels) * window.input[0] * window.input[1]
+                    withInput(image, blocked: x.blocked, threads: threads) { input in
+                        convolve(input, into: op.baseAddress! + n * perImage, relu: relu, high: high, threads: threads)
                     }
-                }
-            } else {
-                for c in 0..<channels {
-                    for y in 0..<h { (origin + c * inBlock + y * inRow).update(from: x + (c * h + y) * w, count: w) }
                 }
             }
         }
-        let chunks = max(1, min(threads, oh, outputs * oh * ow * channels * window.kernel[0] * window.kernel[1]
-                                   / Self.parallelWork))
-        input.withUnsafeBufferPointer { ip in
-            output.withUnsafeMutableBufferPointer { op in
-                packed.weights.withUnsafeBufferPointer { wp in
-                    packed.bias.withUnsafeBufferPointer { bp in
-                        let source = SharedReadPointer(ip.baseAddress!), target = SharedPointer(op.baseAddress!)
-                        let weights = SharedReadPointer(wp.baseAddress!), bias = SharedReadPointer(bp.baseAddress!)
-                        parallelFor(chunks, threads: chunks) { range in
-                            for chunk in range {
-                                var p = convd_blocked_conv()
-                                p.input = source.pointer
-                                p.in_block_stride = inBlock
-                                p.in_row_stride = inRow
-                                p.in_pixel_stride = lanes
-                                p.in_block = Int32(lanes)
-                                p.channels = Int32(channels)
-                                p.kernel_h = Int32(window.kernel[0])
-                                p.kernel_w = Int32(window.kernel[1])
-                                p.stride = Int32(window.strides[0])
-                                p.dilation = Int32(window.dilations[0])
-                                p.weights = weights.pointer
-                                p.bias = bias.pointer
-                                p.output = target.pointer
-                                p.out_block_stride = outBlock
-                                p.out_row_stride = outRow
-                                p.out_blocks = Int32(outBlocks)
-                                p.out_channels = Int32(outputs)
-                                p.out_w = Int32(ow)
-                                p.row_begin = Int32(chunk * oh / chunks)
-                                p.row_end = Int32((chunk + 1) * oh / chunks)
-                                p.relu = relu ? 1 : 0
-                                p.clamp = high == nil ? 0 : 1
-                                p.high = high ?? 0
-                                convd_conv_blocked(&p)
+        return OnnxTensor(blockedShape: [batch, outputs] + window.output, floats: out)
+    }
+
+    /// Where the kernel reads one image: the corner of its padded form and the strides.
+    struct Input {
+        let pointer: UnsafePointer<Float>
+        let blockStride: Int
+        let rowStride: Int
+        /// 16 for blocked maps, 1 for planes.
+        let lanes: Int
+    }
+
+    /// Calls `body` with one image in the kernel's form: blocked (planar only for a
+    /// convolution of fewer than 16 channels), inside the border the pads need.
+    private func withInput(_ x: UnsafePointer<Float>, blocked: Bool, threads: Int, _ body: (Input) -> Void) {
+        let (h, w) = (window.input[0], window.input[1]), (top, left) = (window.padBegin[0], window.padBegin[1])
+        if blocked && !padded {
+            body(Input(pointer: x, blockStride: h * w * 16, rowStride: w * 16, lanes: 16))
+            return
+        }
+        let planes: Bool
+        if case .full = weights { planes = !blocked && channels < 16 } else { planes = false }
+        let lanes = planes ? 1 : 16, count = planes ? channels : inputBlocks
+        let rowStride = paddedWidth * lanes, blockStride = paddedHeight * rowStride
+        // Zeroed where the pads are, and where a last partial block has lanes no channel fills.
+        var buffer = padded || (!planes && channels % 16 != 0) ? [Float](repeating: 0, count: count * blockStride)
+            : [Float](unsafeUninitializedCapacity: count * blockStride) { _, n in n = count * blockStride }
+        buffer.withUnsafeMutableBufferPointer { bp in
+            let origin = bp.baseAddress! + top * rowStride + left * lanes
+            if planes {
+                for c in 0..<channels {
+                    for y in 0..<h { (origin + c * blockStride + y * rowStride).update(from: x + (c * h + y) * w, count: w) }
+                }
+            } else {
+                let source = SharedReadPointer(x), target = SharedPointer(origin), channels = channels
+                let parts = min(threads, count, max(1, channels * h * w / Self.parallelCopy))
+                parallelFor(count, threads: parts) { range in
+                    for b in range {
+                        if blocked {
+                            for y in 0..<h {
+                                (target.pointer + b * blockStride + y * rowStride)
+                                    .update(from: source.pointer + (b * h + y) * w * 16, count: w * 16)
                             }
+                        } else {
+                            convd_pack_blocked(source.pointer + b * 16 * h * w, h * w, Int32(min(16, channels - b * 16)),
+                                               Int32(h), Int32(w), target.pointer + b * blockStride, blockStride, rowStride)
                         }
                     }
                 }
-                let source = SharedReadPointer(op.baseAddress!), target = SharedPointer(out)
-                let parts = min(threads, outBlocks, max(1, outputs * oh * ow / Self.parallelCopy))
-                parallelFor(outBlocks, threads: parts) { range in
-                    for b in range {
-                        convd_unpack_blocked(source.pointer + b * outBlock, outBlock, outRow,
-                                             Int32(min(16, outputs - b * 16)), Int32(oh), Int32(ow),
-                                             target.pointer + b * 16 * oh * ow, oh * ow)
+            }
+            body(Input(pointer: UnsafePointer(bp.baseAddress!), blockStride: blockStride, rowStride: rowStride,
+                       lanes: lanes))
+        }
+    }
+
+    /// The kernel over one image, into its blocked output.
+    private func convolve(_ input: Input, into out: UnsafeMutablePointer<Float>, relu: Bool, high: Float?,
+                          threads: Int) {
+        let (oh, ow) = (window.output[0], window.output[1]), outBlock = oh * ow * 16
+        let source = SharedReadPointer(input.pointer), target = SharedPointer(out)
+        let taps = window.kernel[0] * window.kernel[1]
+        let (blockStride, rowStride, lanes) = (input.blockStride, input.rowStride, input.lanes)
+        switch weights {
+        case .full(let packed):
+            let chunks = max(1, min(threads, oh, outputs * oh * ow * channels * taps / Self.parallelWork))
+            packed.weights.withUnsafeBufferPointer { wp in
+                packed.bias.withUnsafeBufferPointer { bp in
+                    let weights = SharedReadPointer(wp.baseAddress!), bias = SharedReadPointer(bp.baseAddress!)
+                    parallelFor(chunks, threads: chunks) { range in
+                        for chunk in range {
+                            var p = convd_blocked_conv()
+                            p.input = source.pointer
+                            p.in_block_stride = blockStride
+                            p.in_row_stride = rowStride
+                            p.in_pixel_stride = lanes
+                            p.in_block = Int32(lanes)
+                            p.channels = Int32(channels)
+                            p.kernel_h = Int32(window.kernel[0])
+                            p.kernel_w = Int32(window.kernel[1])
+                            p.stride = Int32(window.strides[0])
+                            p.dilation = Int32(window.dilations[0])
+                            p.weights = weights.pointer
+                            p.bias = bias.pointer
+                            p.output = target.pointer
+                            p.out_block_stride = outBlock
+                            p.out_row_stride = ow * 16
+                            p.out_blocks = Int32(outputBlocks)
+                            p.out_channels = Int32(outputs)
+                            p.out_w = Int32(ow)
+                            p.row_begin = Int32(chunk * oh / chunks)
+                            p.row_end = Int32((chunk + 1) * oh / chunks)
+                            p.relu = relu ? 1 : 0
+                            p.clamp = high == nil ? 0 : 1
+                            p.high = high ?? 0
+                            convd_conv_blocked(&p)
+                        }
+                    }
+                }
+            }
+        case .depthwise(let packed, let biases):
+            let parts = max(1, min(threads, outputBlocks, outputs * oh * ow * taps / Self.parallelWork))
+            packed.withUnsafeBufferPointer { wp in
+                biases.withUnsafeBufferPointer { bp in
+                    let weights = SharedReadPointer(wp.baseAddress!), bias = SharedReadPointer(bp.baseAddress!)
+                    let blocks = outputBlocks
+                    parallelFor(blocks, threads: parts) { range in
+                        convd_depthwise_blocked(source.pointer, blockStride, rowStride, weights.pointer,
+                                                bias.pointer, Int32(window.kernel[0]), Int32(window.kernel[1]),
+                                                Int32(window.strides[0]), Int32(window.strides[1]),
+                                                Int32(window.dilations[0]), Int32(window.dilations[1]), target.pointer,
+                                                outBlock, Int32(oh), Int32(ow), Int32(range.lowerBound),
+                                                Int32(range.upperBound), relu ? 1 : 0, high == nil ? 0 : 1, high ?? 0)
                     }
                 }
             }

@@ -35,9 +35,13 @@ struct Unsupported: Error {
 /// A compiled node: given its inputs (nil for omitted optional ones), its outputs.
 struct Kernel: Sendable {
     let run: @Sendable (_ inputs: [OnnxTensor?], _ threads: Int) -> [OnnxTensor]
+    /// Whether the kernel takes inputs in the blocked layout (OnnxTensor.blocked); the graph
+    /// gives every other kernel NCHW.
+    var takesBlocked = false
 
-    init(_ run: @escaping @Sendable (_ inputs: [OnnxTensor?], _ threads: Int) -> [OnnxTensor]) {
+    init(takesBlocked: Bool = false, _ run: @escaping @Sendable (_ inputs: [OnnxTensor?], _ threads: Int) -> [OnnxTensor]) {
         self.run = run
+        self.takesBlocked = takesBlocked
     }
 
     /// A kernel of one input and one output.

@@ -89,11 +89,17 @@ public final class OnnxGraph: Sendable {
             slots[inputSlots[i]] = value
         }
         for (i, step) in steps.enumerated() {
+            if !step.kernel.takesBlocked {
+                // Converted once, in its slot, for every later reader too.
+                for slot in step.inputs.compactMap({ $0 }) where slots[slot]?.blocked == true {
+                    slots[slot] = slots[slot]!.planar()
+                }
+            }
             let results = step.kernel.run(step.inputs.map { $0.flatMap { slots[$0] } }, threads)
-            if let observe, let first = results.first { observe(rows[i], first) }
+            if let observe, let first = results.first { observe(rows[i], first.planar()) }
             for (slot, value) in zip(step.outputs, results) { slots[slot] = value }
             for slot in step.release { slots[slot] = nil }
         }
-        return outputSlots.map { slots[$0]! }
+        return outputSlots.map { slots[$0]!.planar() }
     }
 }

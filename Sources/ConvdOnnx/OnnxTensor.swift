@@ -2,6 +2,8 @@
 // are float32; integers (int64 storage for every integer and boolean type) exist for the shape
 // glue that import folds away, for indices, and for Cast.
 
+import CConvKernels
+
 /// The element types the graph computes in.
 public enum ElementType: String, Sendable, Equatable {
     case float
@@ -20,6 +22,9 @@ public struct OnnxTensor: Sendable, Equatable {
     public var ints: [Int64]
     /// Which storage holds the values.
     public let type: ElementType
+    /// A 4-D float tensor stored as CConvKernels' blocked maps (N × ⌈C/16⌉ × H × W × 16 lanes,
+    /// lanes past C zero) between the operators that take that layout; `planar()` gives NCHW.
+    public private(set) var blocked = false
 
     /// A float tensor.
     public init(shape: [Int], floats: [Float]) {
@@ -37,6 +42,37 @@ public struct OnnxTensor: Sendable, Equatable {
         self.floats = []
         self.ints = ints
         self.type = type
+    }
+
+    /// A blocked float tensor of logical shape N×C×H×W (see `blocked`).
+    init(blockedShape shape: [Int], floats: [Float]) {
+        precondition(shape.count == 4 && floats.count == shape[0] * ((shape[1] + 15) / 16 * 16) * shape[2] * shape[3],
+                     "blocked storage does not fit \(shape)")
+        self.shape = shape
+        self.floats = floats
+        self.ints = []
+        self.type = .float
+        self.blocked = true
+    }
+
+    /// The same values in NCHW order.
+    public func planar() -> OnnxTensor {
+        guard blocked else { return self }
+        let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
+        let blocks = (c + 15) / 16
+        var out = [Float](unsafeUninitializedCapacity: n * c * plane) { _, count in count = n * c * plane }
+        floats.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for image in 0..<n {
+                    for b in 0..<blocks {
+                        convd_unpack_blocked(src.baseAddress! + (image * blocks + b) * plane * 16, plane * 16, shape[3] * 16,
+                                             Int32(min(16, c - b * 16)), Int32(shape[2]), Int32(shape[3]),
+                                             dst.baseAddress! + (image * c + b * 16) * plane, plane)
+                    }
+                }
+            }
+        }
+        return OnnxTensor(shape: shape, floats: out)
     }
 
     /// Zeros of `type`.

@@ -53,11 +53,11 @@ extension Operators {
         let geometry = ConvGeometry(batch: x.shape[0], channels: c, outputs: m, groups: groups, window: window,
                                     activation: fused)
         let out = [x.shape[0], m] + window.output
-        // One group and constant weights: the blocked kernel, weights packed once, here.
-        if groups == 1, let weights = w.constant, b.optionalInput(2).map({ $0.constant != nil }) ?? true,
+        // Constant weights, one group or depthwise: the blocked kernels, weights packed once, here.
+        if let weights = w.constant, b.optionalInput(2).map({ $0.constant != nil }) ?? true,
            let blocked = BlockedConv(weights: weights.floats, bias: b.optionalInput(2)?.constant?.floats, channels: c,
-                                     outputs: m, window: window) {
-            let kernelFn = Kernel { inputs, threads in
+                                     outputs: m, groups: groups, window: window) {
+            let kernelFn = Kernel(takesBlocked: true) { inputs, threads in
                 [runBlocked(inputs[0]!, blocked, geometry, threads: threads)]
             }
             return Built(kernel: kernelFn, outputs: [ValueInfo(type: .float, shape: out)], scratchBytes: blocked.scratchBytes)
@@ -80,28 +80,18 @@ extension Operators {
         return .clip(bounds[0], bounds[1])
     }
 
-    /// A Conv on the blocked kernel, image by image; a fused ReLU runs in the kernel, any other
-    /// clamp after it.
+    /// A Conv on the blocked kernels, its output blocked; a fused ReLU or ReLU6 runs in the
+    /// kernel, any other clamp after it.
     static func runBlocked(_ x: OnnxTensor, _ conv: BlockedConv, _ g: ConvGeometry, threads: Int) -> OnnxTensor {
-        let (h, w) = (g.window.input[0], g.window.input[1]), plane = g.window.output[0] * g.window.output[1]
-        var out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * plane) { _, n in n = g.batch * g.outputs * plane }
-        // ReLU and ReLU6 are applied by the kernel as it stores; another clamp afterwards.
         var relu = false, high: Float?, rest = g.activation
         if case let .clip(low, top) = g.activation, low == 0 {
             relu = true
             high = top.isFinite ? top : nil
             rest = .none
         }
-        x.floats.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
-                for n in 0..<g.batch {
-                    conv.run(xp.baseAddress! + n * g.channels * h * w, into: op.baseAddress! + n * g.outputs * plane,
-                             relu: relu, high: high, threads: threads)
-                }
-            }
-        }
-        rest.apply(&out)
-        return OnnxTensor(shape: [g.batch, g.outputs] + g.window.output, floats: out)
+        var out = conv.run(x, relu: relu, high: high, threads: threads)
+        rest.apply(&out.floats)
+        return out
     }
 
     static func runConv(_ x: OnnxTensor, weights: [Float], bias: [Float]?, _ g: ConvGeometry, threads: Int)

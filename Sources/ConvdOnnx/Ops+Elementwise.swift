@@ -96,15 +96,16 @@ extension Operators {
         return try activation { min(max($0, lo), hi) }(b)
     }
 
-    /// Relu as a plain loop (the residual blocks run it on every map).
+    /// Relu as a plain loop (the residual blocks run it on every map), in either layout.
     static let relu: Builder = { b throws(Unsupported) in
         let x = try b.floatInput(0)
-        let kernel = Kernel.unary { t in
+        let kernel = Kernel(takesBlocked: true) { inputs, _ in
+            let t = inputs[0]!
             var out = t
             out.floats.withUnsafeMutableBufferPointer { p in
                 for i in p.indices where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
             }
-            return out
+            return [out]
         }
         return Built(kernel: kernel, outputs: [x.info])
     }
@@ -136,16 +137,23 @@ extension Operators {
                 throw .shape("shapes \(x.shape.shapeText) and \(y.shape.shapeText) do not broadcast")
             }
             let type = x.type == .bool ? ElementType.int64 : x.type
-            let kernel = Kernel { inputs, _ in
-                let a = inputs[0]!, c = inputs[1]!
+            // Same-shape float arithmetic works on either layout (both blocked alike: the
+            // residual Add of a chain of blocked convolutions); anything else is NCHW.
+            let kernel = Kernel(takesBlocked: fast != nil) { inputs, _ in
+                var a = inputs[0]!, c = inputs[1]!
+                if a.blocked != c.blocked || (a.blocked && a.shape != c.shape) {
+                    a = a.planar()
+                    c = c.planar()
+                }
                 if type == .float, let fast, a.shape == c.shape {
-                    var result = [Float](unsafeUninitializedCapacity: a.count) { _, n in n = a.count }
+                    let count = a.floats.count
+                    var result = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
                     a.floats.withUnsafeBufferPointer { ap in
                         c.floats.withUnsafeBufferPointer { cp in
                             result.withUnsafeMutableBufferPointer { fast.apply(ap, cp, $0) }
                         }
                     }
-                    return [OnnxTensor(shape: out, floats: result)]
+                    return [a.blocked ? OnnxTensor(blockedShape: out, floats: result) : OnnxTensor(shape: out, floats: result)]
                 }
                 if type == .float {
                     return [OnnxTensor(shape: out, floats: Broadcast.map(a.floats, a.shape, c.floats, c.shape, out: out, f))]

@@ -159,7 +159,23 @@ extension Operators {
         let outer = first.shape[..<axis].reduce(1, *)
         let rows = xs.map { $0.shape[axis...].reduce(1, *) }
         let type = first.type
-        let kernel = Kernel { [out] inputs, _ in
+        // Blocked maps whose channels fill whole blocks concatenate along channels block by
+        // block (SqueezeNet's Fire modules); other inputs are NCHW.
+        let blockwise = axis == 1 && out.count == 4 && xs.allSatisfy { $0.shape[1] % 16 == 0 }
+        let kernel = Kernel(takesBlocked: blockwise) { [out] inputs, _ in
+            if blockwise && inputs.allSatisfy({ $0!.blocked }) {
+                let plane = out[2] * out[3] * 16
+                var floats: [Float] = []
+                floats.reserveCapacity(out[0] * out[1] * out[2] * out[3])
+                for n in 0..<out[0] {
+                    for t in inputs.map({ $0! }) {
+                        let size = t.shape[1] / 16 * plane
+                        floats += t.floats[(n * size)..<((n + 1) * size)]
+                    }
+                }
+                return [OnnxTensor(blockedShape: out, floats: floats)]
+            }
+            let inputs = inputs.map { $0?.planar() }
             var floats: [Float] = [], ints: [Int64] = []
             for o in 0..<outer {
                 for (i, t) in inputs.enumerated() {

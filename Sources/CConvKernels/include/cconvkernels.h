@@ -99,6 +99,16 @@ void convd_depthwise_plane(const float *in, int height, int width, const float *
                            int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left,
                            float bias, float *out, int out_h, int out_w);
 
+/// A depthwise convolution on blocked maps (depthwise.c): blocks [block_begin, block_end) of
+/// 16 channels; `in` is the top-left corner of the zero-padded input (every tap inside it),
+/// `k` the taps per block ([block][kernel_h][kernel_w][16]), `bias` [block][16]; output
+/// (block b, row y, column x, lane l) at out[b*out_block_stride + (y*out_w + x)*16 + l], with
+/// ReLU and a clamp at `high` as the blocked convolution applies them.
+void convd_depthwise_blocked(const float *in, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, const float *k,
+                             const float *bias, int kernel_h, int kernel_w, int stride_y, int stride_x,
+                             int dilation_y, int dilation_x, float *out, ptrdiff_t out_block_stride, int out_h,
+                             int out_w, int block_begin, int block_end, int relu, int clamp, float high);
+
 /// Max (or, with `average`, the sum) over each window of one height×width plane, the same
 /// window geometry as convd_depthwise_plane; taps in the padding are skipped (an average's
 /// divisor is the caller's).
