@@ -73,12 +73,20 @@ struct BlockedConv: Sendable {
         let batch = x.shape[0], plane = window.output[0] * window.output[1]
         let perImage = outputBlocks * 16 * plane
         var out = [Float](unsafeUninitializedCapacity: batch * perImage) { _, n in n = batch * perImage }
+        let inputStride = (x.blocked ? inputBlocks * 16 : channels) * window.input[0] * window.input[1]
+        let blocked = x.blocked
         x.floats.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
-                for n in 0..<batch {
-                    let image = xp.baseAddress! + n * (x.blocked ? inputBlocks * 16 : channels) * window.input[0] * window.input[1]
-                    withInput(image, blocked: x.blocked, threads: threads) { input in
-                        convolve(input, into: op.baseAddress! + n * perImage, relu: relu, high: high, threads: threads)
+                let source = SharedReadPointer(xp.baseAddress!), target = SharedPointer(op.baseAddress!)
+                // A batch is split by image over the threads (each image's convolution then on
+                // one thread: no waking per layer); a single image by rows or blocks.
+                let imagesAtOnce = min(threads, batch)
+                parallelFor(batch, threads: imagesAtOnce) { images in
+                    for n in images {
+                        let inner = imagesAtOnce > 1 ? 1 : threads
+                        withInput(source.pointer + n * inputStride, blocked: blocked, threads: inner) { input in
+                            convolve(input, into: target.pointer + n * perImage, relu: relu, high: high, threads: inner)
+                        }
                     }
                 }
             }
