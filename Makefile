@@ -20,8 +20,8 @@ test: bootstrap
 	$(SWIFT) test
 
 # libFuzzer targets under AddressSanitizer (Tests/Fuzz/README.md): builds the fuzz package in
-# .build-fuzz, replays the committed crashers, then runs png, cpng, chain, config, architecture
-# and safetensors for FUZZ_SECONDS each, one after another; fails on any crash, leak, timeout or
+# .build-fuzz, replays the committed crashers, then runs png, cpng, chain, config, architecture,
+# safetensors and onnx for FUZZ_SECONDS each, one after another; fails on any crash, leak, timeout or
 # out-of-memory. Found inputs and crash artifacts go to var/fuzz/ (git-ignored).
 FUZZ_SECONDS ?= 60
 fuzz: bootstrap

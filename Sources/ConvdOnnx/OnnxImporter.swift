@@ -230,6 +230,12 @@ public struct OnnxFile {
         OnnxFile(document: try OnnxDocument.read(path, limits: limits), limits: limits)
     }
 
+    /// Parses the bytes of a model file at `path` (external data is looked up beside it).
+    public static func parse(_ bytes: [UInt8], path: String, limits: OnnxLimits = OnnxLimits()) throws(OnnxError)
+        -> OnnxFile {
+        OnnxFile(document: try OnnxDocument.parse(bytes, path: path, limits: limits), limits: limits)
+    }
+
     public var path: String { document.path }
 
     /// The runtime inputs (not initializers): name and dimensions, nil where symbolic.

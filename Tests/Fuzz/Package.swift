@@ -26,6 +26,9 @@ let package = Package(
         .executableTarget(name: "fuzz-safetensors", dependencies: [
             "FuzzSupport", .product(name: "ConvdNet", package: "convd"),
         ]),
+        .executableTarget(name: "fuzz-onnx", dependencies: [
+            "FuzzSupport", .product(name: "ConvdOnnx", package: "convd"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
