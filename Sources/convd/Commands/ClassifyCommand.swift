@@ -14,15 +14,15 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify PNG images with a trained model.",
         discussion: """
-            One line per image: FILE: LABEL (PROBABILITY), then the runners-up. With --json,
-            one JSON object per line with file, label, confidence and top ([[label, p], ...]).
-            With --activations DIR, each conv layer's feature maps for each image are written
-            as DIR/<stem>.layerN.conv2d.png montages (min-max per map); for an ONNX model, each
-            Conv node's output as DIR/<stem>.<N>.<node>.conv.png. An ONNX model is prepared as its
-            .toml says (size, channel order, scale, mean, std, resize rule, labels; see README). A file that cannot be
-            read is reported on stderr as one line, the others are still classified, and the
-            exit status is 1. "ms" is the time to decode and classify the image. Files over
-            50,000,000 pixels or whose job would need more than --max-job-bytes are refused
+            One line per image: FILE: LABEL (PROBABILITY), then the runners-up. With --json, \
+            one JSON object per line with file, label, confidence and top ([[label, p], ...]). \
+            With --activations DIR, each conv layer's feature maps for each image are written \
+            as DIR/<stem>.layerN.conv2d.png montages (min-max per map); for an ONNX model, each \
+            Conv node's output as DIR/<stem>.<N>.<node>.conv.png. An ONNX model is prepared as its \
+            .toml says (size, channel order, scale, mean, std, resize rule, labels; see README). A file that cannot be \
+            read is reported on stderr as one line, the others are still classified, and the \
+            exit status is 1. "ms" is the time to decode and classify the image. Files over \
+            50,000,000 pixels or whose job would need more than --max-job-bytes are refused \
             before they are decoded.
             """
     )

@@ -15,9 +15,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a model: accuracy, per-class precision/recall/F1, confusion matrix.",
         discussion: """
-            --data as for train; the test split (t10k-* or DIR/test/) is read unless --split says otherwise.
-            Images are resized to the model's input size as they are read (stretched, whatever
-            resize rule an ONNX model's .toml gives), then an ONNX model's channel order, scale,
+            --data as for train; the test split (t10k-* or DIR/test/) is read unless --split says otherwise. \
+            Images are resized to the model's input size as they are read (stretched, whatever \
+            resize rule an ONNX model's .toml gives), then an ONNX model's channel order, scale, \
             mean and std are applied; the loss is the mean cross-entropy of the probabilities.
             """
     )

@@ -12,9 +12,9 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Show the layers, output shapes and parameter counts of a model or architecture.",
         discussion: """
-            TARGET is a .safetensors model, an architecture .toml file, a preset (lenet5, fmnist-small) or an
-            ONNX model (.onnx): then the graph as convd runs it (after constant folding and fusion) — node,
-            operator, output shape, parameters — with totals, the preprocessing and the labels. A model
+            TARGET is a .safetensors model, an architecture .toml file, a preset (lenet5, fmnist-small) or an \
+            ONNX model (.onnx): then the graph as convd runs it (after constant folding and fusion) — node, \
+            operator, output shape, parameters — with totals, the preprocessing and the labels. A model \
             convd cannot run gets the list of every unsupported operator and attribute instead.
             """
     )
