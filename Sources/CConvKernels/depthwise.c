@@ -156,3 +156,32 @@ CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block
         }
     }
 }
+
+CLONES void convd_maxpool_blocked(const float *restrict in, ptrdiff_t in_block_stride, int height, int width,
+                                  int kernel_h, int kernel_w, int stride_y, int stride_x, int dilation_y,
+                                  int dilation_x, int pad_top, int pad_left, float *restrict out,
+                                  ptrdiff_t out_block_stride, int out_h, int out_w, int block_begin, int block_end) {
+    for (int b = block_begin; b < block_end; b++) {
+        const float *restrict ib = in + b * in_block_stride;
+        float *restrict ob = out + b * out_block_stride;
+        for (int oy = 0; oy < out_h; oy++) {
+            for (int ox = 0; ox < out_w; ox++) {
+                float acc[16];
+                for (int l = 0; l < 16; l++) acc[l] = -__builtin_inff();
+                for (int a = 0; a < kernel_h; a++) {
+                    const int iy = oy * stride_y - pad_top + a * dilation_y;
+                    if (iy < 0 || iy >= height) continue;
+                    for (int t = 0; t < kernel_w; t++) {
+                        const int ix = ox * stride_x - pad_left + t * dilation_x;
+                        if (ix < 0 || ix >= width) continue;
+                        const float *restrict px = ib + ((ptrdiff_t)iy * width + ix) * 16;
+                        // Swift.max(acc, v): v >= acc ? v : acc, as the planar pooling.
+                        for (int l = 0; l < 16; l++) acc[l] = px[l] >= acc[l] ? px[l] : acc[l];
+                    }
+                }
+                float *restrict o = ob + ((ptrdiff_t)oy * out_w + ox) * 16;
+                for (int l = 0; l < 16; l++) o[l] = acc[l];
+            }
+        }
+    }
+}

@@ -34,7 +34,13 @@ extension Operators {
             // An average's divisor is separable: taps counted per row times per column.
             let rows = (0..<oh).map { tapCount($0, axis: 0, window, includePad: includePad) }
             let cols = (0..<ow).map { tapCount($0, axis: 1, window, includePad: includePad) }
-            let kernel = Kernel.unary { t in
+            // Max pooling takes blocked maps as they are (after a blocked convolution); the
+            // output stays blocked.
+            let kernel = Kernel(takesBlocked: !average) { inputs, threads in
+                let t = inputs[0]!
+                if t.blocked {
+                    return [maxPoolBlocked(t, window, threads: threads)]
+                }
                 var out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { _, n in n = planes * oh * ow }
                 t.floats.withUnsafeBufferPointer { xp in
                     out.withUnsafeMutableBufferPointer { op in
@@ -54,10 +60,32 @@ extension Operators {
                         }
                     }
                 }
-                return OnnxTensor(shape: Array(t.shape[0..<2]) + window.output, floats: out)
+                return [OnnxTensor(shape: Array(t.shape[0..<2]) + window.output, floats: out)]
             }
             return Built(kernel: kernel, outputs: [ValueInfo(type: .float, shape: Array(x.shape[0..<2]) + window.output)])
         }
+    }
+
+    /// Max pooling of a blocked tensor, blocks split over the threads when it pays.
+    static func maxPoolBlocked(_ t: OnnxTensor, _ win: SpatialWindow, threads: Int) -> OnnxTensor {
+        let (h, w) = (win.input[0], win.input[1]), (oh, ow) = (win.output[0], win.output[1])
+        let blocks = t.shape[0] * ((t.shape[1] + 15) / 16)
+        let count = blocks * oh * ow * 16
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        let parts = max(1, min(threads, blocks, count * win.kernel[0] * win.kernel[1] / BlockedConv.parallelWork))
+        t.floats.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                let source = SharedReadPointer(xp.baseAddress!), target = SharedPointer(op.baseAddress!)
+                parallelFor(blocks, threads: parts) { range in
+                    convd_maxpool_blocked(source.pointer, h * w * 16, Int32(h), Int32(w), Int32(win.kernel[0]),
+                                          Int32(win.kernel[1]), Int32(win.strides[0]), Int32(win.strides[1]),
+                                          Int32(win.dilations[0]), Int32(win.dilations[1]), Int32(win.padBegin[0]),
+                                          Int32(win.padBegin[1]), target.pointer, oh * ow * 16, Int32(oh), Int32(ow),
+                                          Int32(range.lowerBound), Int32(range.upperBound))
+                }
+            }
+        }
+        return OnnxTensor(blockedShape: Array(t.shape[0..<2]) + win.output, floats: out)
     }
 
     /// The taps of output position `o` along `axis` that an average divides by: those inside

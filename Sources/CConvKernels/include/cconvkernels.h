@@ -109,6 +109,13 @@ void convd_depthwise_blocked(const float *in, ptrdiff_t in_block_stride, ptrdiff
                              int dilation_y, int dilation_x, float *out, ptrdiff_t out_block_stride, int out_h,
                              int out_w, int block_begin, int block_end, int relu, int clamp, float high);
 
+/// Max pooling on blocked maps without a border (depthwise.c): blocks [block_begin, block_end),
+/// rows of width·16 floats; taps outside the height×width input (pads, ceil mode) are skipped.
+void convd_maxpool_blocked(const float *in, ptrdiff_t in_block_stride, int height, int width, int kernel_h,
+                           int kernel_w, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
+                           int pad_left, float *out, ptrdiff_t out_block_stride, int out_h, int out_w,
+                           int block_begin, int block_end);
+
 /// Max (or, with `average`, the sum) over each window of one height×width plane, the same
 /// window geometry as convd_depthwise_plane; taps in the padding are skipped (an average's
 /// divisor is the caller's).
