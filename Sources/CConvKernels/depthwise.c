@@ -122,11 +122,11 @@ CLONES void convd_pool_plane(const float *restrict in, int height, int width, in
     }
 }
 
-CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride,
+CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block_stride, int height, int width,
                                     const float *restrict k, const float *restrict bias, int kernel_h, int kernel_w,
-                                    int stride_y, int stride_x, int dilation_y, int dilation_x, float *restrict out,
-                                    ptrdiff_t out_block_stride, int out_h, int out_w, int block_begin, int block_end,
-                                    int relu, int clamp, float high) {
+                                    int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
+                                    int pad_left, float *restrict out, ptrdiff_t out_block_stride, int out_h,
+                                    int out_w, int block_begin, int block_end, int relu, int clamp, float high) {
     const int taps = kernel_h * kernel_w;
     for (int b = block_begin; b < block_end; b++) {
         const float *restrict ib = in + b * in_block_stride;
@@ -137,10 +137,12 @@ CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block
                 float acc[16];
                 for (int l = 0; l < 16; l++) acc[l] = bias[b * 16 + l];
                 for (int a = 0; a < kernel_h; a++) {
-                    const float *restrict row = ib + (ptrdiff_t)(oy * stride_y + a * dilation_y) * in_row_stride +
-                                                (ptrdiff_t)ox * stride_x * 16;
+                    const int iy = oy * stride_y - pad_top + a * dilation_y;
+                    if (iy < 0 || iy >= height) continue;
                     for (int t = 0; t < kernel_w; t++) {
-                        const float *restrict px = row + (ptrdiff_t)t * dilation_x * 16;
+                        const int ix = ox * stride_x - pad_left + t * dilation_x;
+                        if (ix < 0 || ix >= width) continue;
+                        const float *restrict px = ib + ((ptrdiff_t)iy * width + ix) * 16;
                         const float *restrict w = kb + (a * kernel_w + t) * 16;
                         for (int l = 0; l < 16; l++) acc[l] += w[l] * px[l];
                     }

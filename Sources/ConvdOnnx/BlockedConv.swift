@@ -59,9 +59,13 @@ struct BlockedConv: Sendable {
 
     var inputBlocks: Int { (channels + 15) / 16 }
     var outputBlocks: Int { (outputs + 15) / 16 }
-    var paddedHeight: Int { window.input[0] + window.padBegin[0] + window.padEnd[0] }
-    var paddedWidth: Int { window.input[1] + window.padBegin[1] + window.padEnd[1] }
-    var padded: Bool { window.padBegin != [0, 0] || window.padEnd != [0, 0] }
+    /// Whether the kernel reads the pads from a zero border (the depthwise kernel skips them).
+    var padded: Bool {
+        if case .depthwise = weights { return false }
+        return window.padBegin != [0, 0] || window.padEnd != [0, 0]
+    }
+    var paddedHeight: Int { window.input[0] + (padded ? window.padBegin[0] + window.padEnd[0] : 0) }
+    var paddedWidth: Int { window.input[1] + (padded ? window.padBegin[1] + window.padEnd[1] : 0) }
 
     /// Bytes one run allocates: the padded input and the blocked output.
     var scratchBytes: Int {
@@ -106,7 +110,8 @@ struct BlockedConv: Sendable {
     /// Calls `body` with one image in the kernel's form: blocked (planar only for a
     /// convolution of fewer than 16 channels), inside the border the pads need.
     private func withInput(_ x: UnsafePointer<Float>, blocked: Bool, threads: Int, _ body: (Input) -> Void) {
-        let (h, w) = (window.input[0], window.input[1]), (top, left) = (window.padBegin[0], window.padBegin[1])
+        let (h, w) = (window.input[0], window.input[1])
+        let (top, left) = padded ? (window.padBegin[0], window.padBegin[1]) : (0, 0)
         if blocked && !padded {
             body(Input(pointer: x, blockStride: h * w * 16, rowStride: w * 16, lanes: 16))
             return
@@ -197,10 +202,12 @@ struct BlockedConv: Sendable {
                     let weights = SharedReadPointer(wp.baseAddress!), bias = SharedReadPointer(bp.baseAddress!)
                     let blocks = outputBlocks
                     parallelFor(blocks, threads: parts) { range in
-                        convd_depthwise_blocked(source.pointer, blockStride, rowStride, weights.pointer,
-                                                bias.pointer, Int32(window.kernel[0]), Int32(window.kernel[1]),
+                        convd_depthwise_blocked(source.pointer, blockStride, Int32(window.input[0]),
+                                                Int32(window.input[1]), weights.pointer, bias.pointer,
+                                                Int32(window.kernel[0]), Int32(window.kernel[1]),
                                                 Int32(window.strides[0]), Int32(window.strides[1]),
-                                                Int32(window.dilations[0]), Int32(window.dilations[1]), target.pointer,
+                                                Int32(window.dilations[0]), Int32(window.dilations[1]),
+                                                Int32(window.padBegin[0]), Int32(window.padBegin[1]), target.pointer,
                                                 outBlock, Int32(oh), Int32(ow), Int32(range.lowerBound),
                                                 Int32(range.upperBound), relu ? 1 : 0, high == nil ? 0 : 1, high ?? 0)
                     }

@@ -99,15 +99,16 @@ void convd_depthwise_plane(const float *in, int height, int width, const float *
                            int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top, int pad_left,
                            float bias, float *out, int out_h, int out_w);
 
-/// A depthwise convolution on blocked maps (depthwise.c): blocks [block_begin, block_end) of
-/// 16 channels; `in` is the top-left corner of the zero-padded input (every tap inside it),
-/// `k` the taps per block ([block][kernel_h][kernel_w][16]), `bias` [block][16]; output
-/// (block b, row y, column x, lane l) at out[b*out_block_stride + (y*out_w + x)*16 + l], with
-/// ReLU and a clamp at `high` as the blocked convolution applies them.
-void convd_depthwise_blocked(const float *in, ptrdiff_t in_block_stride, ptrdiff_t in_row_stride, const float *k,
+/// A depthwise convolution on blocked maps without a border (depthwise.c): blocks
+/// [block_begin, block_end) of 16 channels, rows of width·16 floats; taps in the pads are
+/// skipped; `k` the taps per block ([block][kernel_h][kernel_w][16]), `bias` [block][16];
+/// output (block b, row y, column x, lane l) at out[b*out_block_stride + (y*out_w + x)*16 + l],
+/// with ReLU and a clamp at `high` as the blocked convolution applies them.
+void convd_depthwise_blocked(const float *in, ptrdiff_t in_block_stride, int height, int width, const float *k,
                              const float *bias, int kernel_h, int kernel_w, int stride_y, int stride_x,
-                             int dilation_y, int dilation_x, float *out, ptrdiff_t out_block_stride, int out_h,
-                             int out_w, int block_begin, int block_end, int relu, int clamp, float high);
+                             int dilation_y, int dilation_x, int pad_top, int pad_left, float *out,
+                             ptrdiff_t out_block_stride, int out_h, int out_w, int block_begin, int block_end,
+                             int relu, int clamp, float high);
 
 /// Max pooling on blocked maps without a border (depthwise.c): blocks [block_begin, block_end),
 /// rows of width·16 floats; taps outside the height×width input (pads, ceil mode) are skipped.
