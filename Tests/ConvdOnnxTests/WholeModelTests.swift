@@ -41,6 +41,8 @@ struct WholeModelTests {
             let scale = want.floats.map(abs).max() ?? 1
             let worst = zip(got.floats, want.floats).map { abs($0 - $1) }.max() ?? 0
             #expect(worst <= 1e-4 * scale, "\(folder) input \(i): off by \(worst), largest output \(scale)")
+            print("parity \((folder as NSString).lastPathComponent) input \(i): max |convd − onnxruntime| = \(worst), "
+                  + "\(worst / scale) of the largest output")
             // Top-1 per image of the batch.
             let classes = want.shape.last ?? 1
             for row in 0..<(want.count / classes) {
