@@ -206,7 +206,12 @@ struct StepCompiler {
         for (s, i) in lastRead where !keep.contains(s) { steps[i].release.append(s) }
         // Peak of live runtime values, walking the steps with the sizes import inferred.
         var size: [Int: Int] = [:]
-        for (name, s) in slots where values[name] == nil { size[s] = (infos[name]?.shape.elementCount ?? 0) * 4 }
+        for (name, s) in slots where values[name] == nil {
+            // A 4-D map may be stored blocked: its channels rounded up to 16.
+            var shape = infos[name]?.shape ?? []
+            if shape.count == 4 { shape[1] = (shape[1] + 15) / 16 * 16 }
+            size[s] = shape.elementCount * 4
+        }
         var live = inputSlots.reduce(0) { $0 + (size[$1] ?? 0) }, peak = live
         for (i, step) in steps.enumerated() {
             live += step.outputs.reduce(0) { $0 + (size[$1] ?? 0) }
