@@ -1,7 +1,9 @@
-// depthwise.c: one channel of a depthwise convolution (ONNX Conv with one input and one output
-// channel per group), directly on a planar map: per output row and tap, the columns whose tap
-// lands inside the input are a run, so the inner loop has no bounds test (and, at stride 1,
-// reads contiguously: it vectorises). Built for AVX-512, AVX2 and baseline (target_clones).
+// depthwise.c: the window kernels of imported ONNX graphs, built for AVX-512, AVX2 and
+// baseline (target_clones). On planar maps, one channel of a depthwise convolution (ONNX Conv
+// with one input and one output channel per group) and of max or sum pooling: per output row
+// and tap, the columns whose tap lands inside the input are a run, so the inner loop has no
+// bounds test (and, at stride 1, reads contiguously: it vectorises). On blocked maps (16
+// channels a pixel), depthwise convolution and max pooling, one 16-lane vector per tap.
 #include "cconvkernels.h"
 
 #if defined(__x86_64__)

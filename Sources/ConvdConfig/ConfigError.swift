@@ -1,6 +1,8 @@
 // ConfigError: everything wrong with a daemon config file, one issue per line, each naming
 // the key path (`watch[2].chain`) or, for TOML syntax errors, the line and column.
 
+import TOMLKit
+
 /// One problem in a config file.
 public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     /// Where: a key path such as `daemon.workers` or `watch[1].input`, or `line 3, column 7`.
@@ -28,6 +30,15 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(file: String, issues: [ConfigIssue]) {
         self.file = file
         self.issues = issues
+    }
+
+    /// The root table of the TOML `text` of `file`, a syntax error as this error.
+    static func root(_ text: String, file: String) throws(ConfigError) -> TOMLTable {
+        do {
+            return try TOMLText.table(text)
+        } catch {
+            throw ConfigError(file: file, issues: [ConfigIssue(error.location, error.message)])
+        }
     }
 
     /// One line per issue: `FILE: LOCATION: MESSAGE`.

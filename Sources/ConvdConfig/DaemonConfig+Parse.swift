@@ -26,12 +26,7 @@ extension DaemonConfig {
     /// Parses config text; relative paths are resolved against the folder of `file`.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
         var issues: [ConfigIssue] = []
-        let root: TOMLTable
-        do {
-            root = try TOMLText.table(text)
-        } catch {
-            throw ConfigError(file: file, issues: [ConfigIssue(error.location, error.message)])
-        }
+        let root = try ConfigError.root(text, file: file)
         let base = PathText.folder(of: file)
         var top = TableReader(root, path: "")
         let daemon = parseDaemon(top.subtable("daemon", &issues) ?? TOMLTable(), base: base, &issues)

@@ -156,12 +156,7 @@ public enum OnnxModelFile {
     /// Parses the `.toml` text of `file`.
     static func parse(_ text: String, file: String) throws(ConfigError) -> OnnxModelSettings {
         var issues: [ConfigIssue] = []
-        let root: TOMLTable
-        do {
-            root = try TOMLText.table(text)
-        } catch {
-            throw ConfigError(file: file, issues: [ConfigIssue(error.location, error.message)])
-        }
+        let root = try ConfigError.root(text, file: file)
         var s = OnnxModelSettings()
         var top = TableReader(root, path: "")
         s.labels = top.strings("labels", &issues)

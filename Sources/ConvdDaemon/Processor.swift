@@ -62,6 +62,8 @@ final class Processor {
     func prepare(_ pipelines: [Pipeline]) {
         for loaded in pipelines.compactMap(\.model) where models[loaded.name] == nil {
             guard let model = try? instance(of: loaded) else { continue }
+            // An imported graph's weights were packed at import: nothing to warm up.
+            if case .onnx = loaded.source { continue }
             let input = loaded.input
             let blank = Tensor(channels: input.channels, height: input.height, width: input.width,
                                scalars: [Float](repeating: 0, count: input.channels * input.height * input.width))

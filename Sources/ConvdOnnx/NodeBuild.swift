@@ -76,6 +76,11 @@ struct NodeBuild {
     /// every dimension non-negative and the product of the non-zero ones within the limit (so
     /// no partial product of the shape can overflow either).
     func bounded(_ shape: [Int]) throws(Unsupported) -> [Int] {
+        try Self.bounded(shape, maxElements: maxElements)
+    }
+
+    /// `bounded` for any limit (the compiler checks every output with it).
+    static func bounded(_ shape: [Int], maxElements: Int) throws(Unsupported) -> [Int] {
         var product = 1
         for d in shape {
             guard d >= 0 else { throw .shape("dimension \(d) in \(shape) is negative") }

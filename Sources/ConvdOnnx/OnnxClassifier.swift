@@ -39,6 +39,24 @@ public final class OnnxClassifier: ImageClassifier, Sendable {
         return outputsProbabilities ? scores : Self.softmax(scores)
     }
 
+    /// Mean cross-entropy and the evaluation over `data`, whose images the loader has already
+    /// brought to the input size (stretched): the resize rule is not applied a second time.
+    public func evaluate(on data: Dataset, threads: Int) -> (loss: Float, evaluation: Evaluation) {
+        var predicted: [Int] = [], lossSum: Float = 0
+        let size = data.sampleSize, shape = data.shape
+        var prepare = preprocessing
+        prepare.resize = .stretch
+        for i in 0..<data.count {
+            let image = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
+                               scalars: Array(data.pixels[(i * size)..<((i + 1) * size)]))
+            let p = probabilities(prepare.prepare(image), threads: threads)
+            predicted.append(p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0)
+            lossSum -= log(max(p[data.labels[i]], 1e-12))
+        }
+        return (lossSum / Float(max(data.count, 1)),
+                Evaluation(classNames: data.classNames, truth: data.labels, predicted: predicted))
+    }
+
     static func softmax(_ v: [Float]) -> [Float] {
         let high = v.max() ?? 0
         let e = v.map { expf($0 - high) }

@@ -1,10 +1,11 @@
 // OnnxImporter: a model file to an OnnxGraph for one input shape. In order: read the file
-// (bounded), inline local functions, fuse, then walk the nodes once — look up each operator
-// by (name, opset), let its builder check the node and infer its outputs' types and shapes,
-// run it at once when every input is constant (which folds the Shape/Gather/Concat glue that
-// computes a Reshape's shape), else make it a step. Every problem is collected and reported
-// together (ImportReport) before anything runs; a node after a failed one is still checked
-// for a missing operator, but not built.
+// (bounded), inline local functions, then walk the nodes — look up each operator by (name,
+// opset), let its builder check the node and infer its outputs' types and shapes, run it at
+// once when every input it reads is constant (which folds the Shape/Gather/Concat glue that
+// computes a Reshape's shape), else make it a step. The nodes left are then fused (Fusion:
+// folded biases and bounds are known by now) and walked again into the graph. Every problem
+// is collected and reported together (ImportReport) before anything runs; a node after a
+// failed one is still checked for a missing operator, but not built.
 
 public enum OnnxImporter {
     /// Imports the model at `path`. `shapes` fixes the shape of named inputs (needed where
@@ -165,7 +166,7 @@ struct StepCompiler {
         let named = zip(node.outputs, built.outputs).filter { !$0.0.isEmpty }
         for (_, info) in named {
             do {
-                _ = try NodeBuild(node: node, inputs: [], maxElements: limits.maxElements).bounded(info.shape)
+                _ = try NodeBuild.bounded(info.shape, maxElements: limits.maxElements)
             } catch {
                 report.add(.shape, subject: node.opType, node: node.label, detail: error.detail)
                 failed.formUnion(node.outputs)

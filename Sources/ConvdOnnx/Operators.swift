@@ -12,16 +12,12 @@ enum Operators {
         .merging(pooling) { a, _ in a }
         .merging(linear) { a, _ in a }
         .merging(layout) { a, _ in a }
+        .merging(shapes) { a, _ in a }
         .merging(reduction) { a, _ in a }
         .merging(resizing) { a, _ in a }
 
     /// The builder for `op` at `opset`, or nil.
     static func builder(_ op: String, opset: Int) -> Builder? {
         table[op]?.last { $0.0 <= opset }?.1
-    }
-
-    /// The supported operators, sorted, with their first version: `Conv (1)`.
-    static var names: [String] {
-        table.keys.sorted().map { "\($0) (\(table[$0]!.first!.0))" }
     }
 }

@@ -1,8 +1,9 @@
 // Conv: 2-D convolution (ONNX's is a correlation) with groups, strides, dilations, asymmetric
-// or automatic pads and an optional bias, over N×C×H×W. Each group is an im2col + SGEMM on
-// convd's GEMM; a depthwise convolution (one input and one output channel per group) runs as a
-// direct loop per channel. An activation that import fused into the node (a ReLU, or a Clip
-// such as ReLU6) is applied to the output in place.
+// or automatic pads and an optional bias, over N×C×H×W. With constant weights, one group or
+// depthwise, it runs on the blocked kernels (BlockedConv); otherwise each group is an im2col +
+// SGEMM on convd's GEMM, and a depthwise convolution a direct loop per channel. An activation
+// that import fused into the node (a ReLU, or a Clip such as ReLU6) is applied as the output
+// is stored, or in place after.
 import CConvKernels
 import ConvdCore
 

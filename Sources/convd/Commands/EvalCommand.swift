@@ -53,7 +53,7 @@ struct EvalCommand: ParsableCommand {
                 let dataset = try DatasetLoader.load(data, split: split,
                                                      shape: SampleShape(channels: p.channels, height: p.height, width: p.width),
                                                      limit: limit, classNames: onnx.labels)
-                (loss, evaluation) = Self.evaluate(onnx, on: dataset, threads: threads ?? onlineCoreCount)
+                (loss, evaluation) = onnx.evaluate(on: dataset, threads: threads ?? onlineCoreCount)
             } else {
                 if modelConfig != nil { throw CommandError("--model-config: only ONNX models (.onnx) take a preprocessing .toml") }
                 let loaded = try ModelLoading.model(model)
@@ -67,25 +67,6 @@ struct EvalCommand: ParsableCommand {
             printError("convd: \(error)")
             throw ExitCode.failure
         }
-    }
-
-    /// Accuracy and mean cross-entropy of an ONNX classifier, one sample at a time.
-    static func evaluate(_ model: OnnxClassifier, on data: Dataset, threads: Int) -> (Float, Evaluation) {
-        var predicted: [Int] = [], lossSum: Float = 0
-        let size = data.sampleSize, shape = data.shape
-        // The loader has already brought the images to the input size (stretched): the
-        // model's own resize rule would zoom them a second time.
-        var prepare = model.preprocessing
-        prepare.resize = .stretch
-        for i in 0..<data.count {
-            let image = Tensor(channels: shape.channels, height: shape.height, width: shape.width,
-                               scalars: Array(data.pixels[(i * size)..<((i + 1) * size)]))
-            let p = model.probabilities(prepare.prepare(image), threads: threads)
-            predicted.append(p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0)
-            lossSum -= log(max(p[data.labels[i]], 1e-12))
-        }
-        return (lossSum / Float(max(data.count, 1)),
-                Evaluation(classNames: data.classNames, truth: data.labels, predicted: predicted))
     }
 
     private func printJSON(_ e: Evaluation, loss: Float) {
