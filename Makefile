@@ -15,9 +15,13 @@ build: bootstrap
 	$(SWIFT) build -c release
 
 # The end-to-end tests run the debug `convd` binary, so build it before the tests.
+# Then the daemon's end-to-end suites once more against the PostgreSQL ledger (a server the
+# tests start themselves: Sources/ConvdTestSupport/PostgresServer.swift).
 test: bootstrap
 	$(SWIFT) build
 	$(SWIFT) test
+	CONVD_TEST_LEDGER=postgres $(SWIFT) test --skip-build \
+		--filter 'ConvdEndToEndTests\.(Daemon|HostileFolder|JobMemory|OperatorFileLimit)'
 
 # libFuzzer targets under AddressSanitizer (Tests/Fuzz/README.md): builds the fuzz package in
 # .build-fuzz, replays the committed crashers, then runs png, cpng, chain, config, architecture,

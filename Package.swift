@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "ConvdOnnx", targets: ["ConvdOnnx"]),
         // For the fuzz package (Tests/Fuzz), which links the config and architecture parsers.
         .library(name: "ConvdConfig", targets: ["ConvdConfig"]),
+        // For the benchmarks, which start a PostgreSQL server as the fleet tests do.
+        .library(name: "ConvdTestSupport", targets: ["ConvdTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,6 +61,8 @@ let package = Package(
                        providers: [.apt(["libinotifytools0-dev"])]),
         // SQLite, the ledger's crash-safe store.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // libpq, the PostgreSQL ledger's connection (a fleet of hosts sharing one database).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "ConvdWatch",
             dependencies: ["ConvdSystem", "CInotifyTools"]
@@ -67,7 +71,7 @@ let package = Package(
             name: "ConvdDaemon",
             dependencies: [
                 "ConvdConfig", "ConvdWatch", "ConvdPipeline", "ConvdImage", "ConvdNet", "ConvdOnnx", "ConvdCore", "ConvdSystem",
-                "CSQLite",
+                "CSQLite", "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -80,7 +80,7 @@ extension DaemonConfig {
     private static func parseDaemon(_ table: TOMLTable, base: String, _ issues: inout [ConfigIssue]) -> DaemonSettings {
         var r = TableReader(table, path: "daemon")
         let stateDir = r.string("state_dir", &issues).map { PathText.absolute($0, base: base) } ?? "/var/lib/convd"
-        let settings = DaemonSettings(
+        var settings = DaemonSettings(
             workers: r.int("workers", in: 1...256, &issues) ?? onlineCoreCount,
             stateDir: stateDir,
             classificationLog: r.string("classification_log", &issues).map { PathText.absolute($0, base: base) }
@@ -99,8 +99,40 @@ extension DaemonConfig {
             ledgerRetentionDays: r.int("ledger_retention", in: 1...36_500, &issues) ?? 30,
             ignore: r.strings("ignore", &issues) ?? [],
             sync: r.choice("sync", SyncMethod.allCases.map(\.rawValue), &issues).flatMap(SyncMethod.init) ?? .filesystem)
+        parseFleet(&r, base: base, into: &settings, &issues)
         r.reportUnknown(&issues)
         return settings
+    }
+
+    /// `ledger`, `node_name`, `lease_seconds`, `metrics_file`.
+    private static func parseFleet(_ r: inout TableReader, base: String, into settings: inout DaemonSettings,
+                                   _ issues: inout [ConfigIssue]) {
+        if let ledger = r.string("ledger", &issues) {
+            if ledger == "sqlite" {
+                settings.ledger = .sqlite
+            } else if ledger.hasPrefix("postgresql://") || ledger.hasPrefix("postgres://") {
+                settings.ledger = .postgres(ledger)
+            } else {
+                issues.append(ConfigIssue("daemon.ledger", "expected \"sqlite\" or a postgresql:// connection URI"))
+            }
+        }
+        if let name = r.string("node_name", &issues) {
+            let allowed = name.utf8.allSatisfy { $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || (0x30...0x39).contains($0)
+                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+            if name.isEmpty || name.utf8.count > 64 || !allowed {
+                issues.append(ConfigIssue("daemon.node_name", "1 to 64 letters, digits, '.', '-' or '_'"))
+            } else {
+                settings.nodeName = name
+            }
+        }
+        if let lease = r.seconds("lease_seconds", &issues) {
+            if lease < 1 || lease > 3600 {
+                issues.append(ConfigIssue("daemon.lease_seconds", "between 1 and 3600 seconds"))
+            } else {
+                settings.leaseSeconds = lease
+            }
+        }
+        settings.metricsFile = r.string("metrics_file", &issues).map { PathText.absolute($0, base: base) }
     }
 
     private static func parseModel(_ name: String, _ table: TOMLTable, base: String,

@@ -2,6 +2,9 @@
 // filled in. Paths are absolute: relative ones in the file are taken relative to the
 // folder that holds the file. `etc/convd/convd.toml` documents each key.
 import ConvdImage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The whole configuration.
 public struct DaemonConfig: Sendable, Equatable {
@@ -70,6 +73,30 @@ public struct DaemonSettings: Sendable, Equatable {
     public var ignore: [String]
     /// How outputs are made durable: `filesystem` (default) or `file`.
     public var sync: SyncMethod = .filesystem
+    /// Where the ledger lives: embedded SQLite, or a PostgreSQL database shared by a fleet.
+    public var ledger: LedgerLocation = .sqlite
+    /// This node's name in a fleet: unique per process sharing a ledger (default: host name).
+    public var nodeName: String = DaemonSettings.defaultNodeName
+    /// Seconds a claimed job's lease lasts without a heartbeat (PostgreSQL ledger).
+    public var leaseSeconds: Double = 30
+    /// A Prometheus text-format file rewritten every 5 seconds (nil: none).
+    public var metricsFile: String?
+
+    /// The host name, the default node name.
+    public static var defaultNodeName: String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "convd" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+        return name.isEmpty ? "convd" : name
+    }
+}
+
+/// `[daemon] ledger`: where the ledger lives.
+public enum LedgerLocation: Sendable, Equatable {
+    /// `STATE_DIR/ledger.sqlite`: one host.
+    case sqlite
+    /// A libpq connection URI (`postgresql://USER@HOST/DB?...`): several hosts.
+    case postgres(String)
 }
 
 /// `[chains]`: one entry.

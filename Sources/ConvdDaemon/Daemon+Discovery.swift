@@ -21,8 +21,10 @@ extension Daemon {
     }
 
     /// Writes what was found to the ledger (a watch counts as established only after this).
+    /// In a fleet, only the node that lists a watch records what it found there.
     private func commit(_ found: inout [Discovery]) {
         guard !found.isEmpty else { return }
+        found.removeAll { !ledger.lists(watch: $0.watch) }
         do {
             let (added, finished) = try ledger.record(found)
             if added > 0 { scheduler.wake() }

@@ -13,22 +13,35 @@ extension Daemon {
         let rescanInterval = config.withLock { $0.daemon.rescanInterval }
         var nextRescan = monotonicClock() + rescanInterval
         var nextStatus = 0.0
+        var nextMetrics = 0.0
         var nextPing = 0.0
         var nextPrune = monotonicClock() + 10
+        let fleet = config.withLock { $0.daemon.sharedLedger ? $0.daemon.leaseSeconds : nil }
+        var nextSweep = monotonicClock() + (fleet.map { max(10, 2 * $0) } ?? .infinity)
         var lastSummary = ""
         while !stopRequested {
             try? await Task.sleep(nanoseconds: 250_000_000)
             let now = monotonicClock()
             checkPolledAndDegraded(now: now)
+            keepUpWithFleet()
             if rescanInterval > 0 && now >= nextRescan {
                 nextRescan = now + rescanInterval
                 counters.withLock { $0.rescans += 1 }
                 logger.info("periodic rescan")
                 for entry in table.all where entry.mode == .inotify { watcher?.rescan(rootID: entry.id) }
             }
+            if let lease = fleet, now >= nextSweep {
+                // A node killed mid-write leaves temporaries that no restart of its own may find.
+                nextSweep = now + max(10, 2 * lease)
+                sweepTemporaries(olderThan: 2 * lease)
+            }
             if now >= nextPrune {
                 // A full batch means more is due: come back sooner.
                 nextPrune = now + (pruneLedger(now: wallClock()) >= Self.pruneBatch ? 1 : 60)
+            }
+            if now >= nextMetrics {
+                nextMetrics = now + 5
+                writeMetrics()
             }
             if now >= nextStatus {
                 nextStatus = now + 1
@@ -47,6 +60,18 @@ extension Daemon {
                     notifier.notify("WATCHDOG=1")
                 }
             }
+        }
+    }
+
+    /// Heartbeat, lease rescue and lister election (a shared ledger; nothing on one host): a
+    /// watch this node has just become the lister of is walked at once, so that what arrived
+    /// while no node listed it is found.
+    private func keepUpWithFleet() {
+        let busy = counters.withLock { $0.busySince.dropLast().filter { $0 != nil }.count }
+        for name in ledger.maintain(watches: table.all.map(\.settings.name), inFlight: busy) {
+            guard let entry = table.entry(named: name) else { continue }
+            logger.info("listing this watch for the fleet", metadata: ["watch.name": "\(name)"])
+            events.append([.walk(rootID: entry.id)])
         }
     }
 
@@ -92,8 +117,11 @@ extension Daemon {
                                       processed: n.done, failed: n.failed, queued: n.pending + n.running,
                                       blocked: blocked[e.settings.name])
         }
+        let settings = config.withLock { $0.daemon }
         return DaemonStatus(pid: getpid(), started: isoTime(startedAt), updated: isoTime(wallClock()), state: state,
-                            overflows: c.overflows, rescans: c.rescans, watches: watches)
+                            overflows: c.overflows, rescans: c.rescans, watches: watches,
+                            node: settings.sharedLedger ? settings.nodeName : nil,
+                            nodes: settings.sharedLedger ? (try? ledger.nodes()) : nil)
     }
 
     func writeStatus(_ status: DaemonStatus) {

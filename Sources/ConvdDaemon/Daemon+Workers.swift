@@ -24,7 +24,7 @@ extension Daemon {
     static let commitQueueFiles = 128
 
     func workerLoop(_ index: Int, workers: Int) {
-        let processor = Processor()
+        let processor = Processor(keysInode: ledger.keysInode)
         var seenGeneration = generation.withLock { $0 }
         processor.prepare(table.all.map(\.pipeline))
         while let jobs = scheduler.next(upTo: Self.batchLimit, sharers: workers) {
@@ -104,19 +104,39 @@ extension Daemon {
             Finish(job: item.job, failed: false, reason: nil,
                    line: { self.logLine($0, job: item.job, entry: item.entry, result: item.result, reason: nil) })
         }
+        let refused: Set<Int64>
         do {
-            try ledger.finish(finishes) { lines in self.classificationLog.append(lines.map(\.line)) }
+            refused = try ledger.finish(finishes) { lines in self.classificationLog.append(lines.map(\.line)) }
         } catch {
             logger.error("ledger: \(error)")
             return
         }
-        for item in durable {
+        for item in durable where refused.contains(item.job.id) {
+            leaseLost(item.job, entry: item.entry)
+        }
+        let finished = wallClock()
+        counters.withLock { c in
+            for item in durable where !refused.contains(item.job.id) {
+                c.watchMetrics[item.job.watch, default: WatchMetrics()].processed += 1
+                c.watchMetrics[item.job.watch, default: WatchMetrics()].observe(latency: finished - item.job.discovered)
+            }
+        }
+        for item in durable where !refused.contains(item.job.id) {
             let file = item.entry.settings.input + "/" + item.job.path
             logger.debug("processed", metadata: [
                 "watch.name": "\(item.entry.settings.name)", "file.path": "\(file)",
                 "label": "\(item.result.classification?.label ?? "-")", "ms": "\(item.result.milliseconds)"])
-            applyAfterAction(item.job.path, inode: item.job.version.inode, entry: item.entry)
+            applyAfterAction(item.job.path, inode: item.result.inode, entry: item.entry)
         }
+    }
+
+    /// A finish the fence refused: this node's lease expired (it was stopped or cut off) and
+    /// another node holds the file now. Nothing of this run is committed; its outputs, written
+    /// under the same names, hold the same bytes as the other node's.
+    func leaseLost(_ job: Job, entry: WatchEntry) {
+        logger.warning("lease lost: another node took this file over; this run's result is not committed",
+                       metadata: ["watch.name": "\(entry.settings.name)",
+                                  "file.path": "\(entry.settings.input + "/" + job.path)"])
     }
 
     /// Starts the write-back of every staged output, fsyncs and renames each one, then fsyncs
@@ -182,13 +202,14 @@ extension Daemon {
                 logger.debug("file gone before it was read", metadata: meta)
             case .changed(let version):
                 try ledger.requeue(job, readyAt: now + Double(entry.settings.settleMs) / 1000, attempts: job.attempts,
-                                   version: version)
+                                   reason: nil, version: version)
             case .notSettled(let until):
                 try ledger.requeue(job, readyAt: until, attempts: job.attempts)
             case .transient(let error):
                 let attempts = job.attempts + 1
                 let delay = min(300, pow(2, Double(attempts - 1)))
                 try ledger.requeue(job, readyAt: now + delay, attempts: attempts, reason: error.description)
+                counters.withLock { $0.watchMetrics[job.watch, default: WatchMetrics()].retries += 1 }
                 let level: Logger.Level = attempts == 1 ? .warning : .debug
                 logger.log(level: level, "cannot write outputs; the file waits and is retried",
                            metadata: meta.merging(["reason": "\(error.reason)", "retry.seconds": "\(delay)"]) { $1 })
@@ -210,13 +231,19 @@ extension Daemon {
     }
 
     /// Finishes `job` as failed: one log line, then the file set aside.
-    func fail(_ job: Job, reason: String, entry: WatchEntry, meta: Logger.Metadata) throws(SQLiteError) {
-        try ledger.finish(job, failed: true, reason: reason,
-                          line: { self.logLine($0, job: job, entry: entry, result: nil, reason: reason) },
-                          wrote: { _, line in self.classificationLog.append(line) })
-        counters.withLock { $0.failedThisRun += 1 }
+    func fail(_ job: Job, reason: String, entry: WatchEntry, meta: Logger.Metadata) throws(LedgerError) {
+        let held = try ledger.finish(job, failed: true, reason: reason,
+                                     line: { self.logLine($0, job: job, entry: entry, result: nil, reason: reason) },
+                                     wrote: { _, line in self.classificationLog.append(line) })
+        guard held else { return leaseLost(job, entry: entry) }
+        let finished = wallClock()
+        counters.withLock { c in
+            c.failedThisRun += 1
+            c.watchMetrics[job.watch, default: WatchMetrics()].failed += 1
+            c.watchMetrics[job.watch, default: WatchMetrics()].observe(latency: finished - job.discovered)
+        }
         logger.warning("failed: \(reason)", metadata: meta)
-        placeFailed(job.path, inode: job.version.inode, reason: reason, entry: entry)
+        placeFailed(job.path, inode: ledger.keysInode ? job.version.inode : nil, reason: reason, entry: entry)
     }
 
     /// One classification log line.

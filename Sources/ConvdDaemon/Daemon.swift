@@ -21,12 +21,14 @@ struct DaemonCounters {
     var busySince: [Double?] = []
     var activeWorkers = 0
     var stopRequested = false
+    /// Per watch name, for the metrics file.
+    var watchMetrics: [String: WatchMetrics] = [:]
 }
 
 public final class Daemon: @unchecked Sendable {
     let logger: Logger
     let notifier: SystemdNotifier
-    let ledger: Ledger
+    let ledger: any Ledger
     let classificationLog: ClassificationLog
     let table = WatchTable()
     let events = EventQueue()
@@ -60,14 +62,10 @@ public final class Daemon: @unchecked Sendable {
         self.oneshot = oneshot
         self.config = Mutex(config)
         let marks = config.daemon.stateDir + "/inflight"
-        do {
-            ledger = try Ledger(path: config.daemon.stateDir + "/ledger.sqlite", crashed: InflightMarks.read(path: marks))
-        } catch {
-            throw DaemonError("\(config.daemon.stateDir)/ledger.sqlite: cannot open the ledger: \(error)")
-        }
+        let log = logger
+        ledger = try config.daemon.openLedger(node: true, crashed: InflightMarks.read(path: marks)) { log.warning("\($0)") }
         inflight = InflightMarks(path: marks, slots: config.daemon.workers)
         classificationLog = try ClassificationLog(path: config.daemon.classificationLog)
-        let log = logger
         scheduler = Scheduler(ledger: ledger) { log.error("\($0)") }
         for pipeline in pipelines { _ = table.insert(pipeline, extraIgnored: config.daemon.ignore) }
         useSingleThreadedGEMM()
@@ -97,14 +95,9 @@ public final class Daemon: @unchecked Sendable {
         let settings = config.withLock { $0.daemon }
         notifier.status("starting")
         reconcileLog()
-        for entry in table.all {
-            let swept = [entry.settings.output, entry.settings.doneDir, entry.settings.failedDir].compactMap { $0 }
-                .reduce(0) { $0 + OutputTree.sweepTemporaries(under: $1) }
-            if swept > 0 {
-                logger.info("removed temporary files left by an earlier run",
-                            metadata: ["watch.name": "\(entry.settings.name)", "count": "\(swept)"])
-            }
-        }
+        // In a fleet, another node's temporaries may be in use: only those older than two leases go.
+        sweepTemporaries(olderThan: settings.sharedLedger ? 2 * settings.leaseSeconds : 0)
+        _ = ledger.maintain(watches: table.all.map(\.settings.name), inFlight: 0)  // take the free lister roles
         startThreads(workers: settings.workers)
         for entry in table.all { start(entry) }
         while !table.all.allSatisfy(\.established) && !stopRequested {
@@ -138,6 +131,19 @@ public final class Daemon: @unchecked Sendable {
             }
         } catch {
             logger.error("ledger: \(error)")
+        }
+    }
+
+    /// Removes the temporary files that killed runs left in the output, done and failed trees,
+    /// when at least `olderThan` seconds old.
+    func sweepTemporaries(olderThan age: Double) {
+        for entry in table.all {
+            let swept = [entry.settings.output, entry.settings.doneDir, entry.settings.failedDir].compactMap { $0 }
+                .reduce(0) { $0 + OutputTree.sweepTemporaries(under: $1, olderThan: age) }
+            if swept > 0 {
+                logger.info("removed temporary files left by a killed run",
+                            metadata: ["watch.name": "\(entry.settings.name)", "count": "\(swept)"])
+            }
         }
     }
 
@@ -254,7 +260,9 @@ public final class Daemon: @unchecked Sendable {
         watcher?.stop()
         events.stop()
         _ = discoveryDone.wait(timeout: .now() + 5)
+        ledger.leave()
         writeStatus(snapshot(state: "stopped"))
+        writeMetrics()
         logger.info("stopped")
     }
 }

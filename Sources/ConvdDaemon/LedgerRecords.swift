@@ -31,8 +31,10 @@ public struct Job: Sendable, Equatable {
     public var attempts: Int
     /// When the file was first seen (wall clock).
     public var discovered: Double
-    /// How many times the daemon died while this job ran.
+    /// How many times the daemon died while this job ran (or, in a fleet, its lease expired).
     public var crashes: Int = 0
+    /// The lease token that fences this claim's completion (0 on one host: no lease).
+    public var lease: Int64 = 0
 }
 
 /// A job to finish: done or failed, with its classification log line made from its seq.

@@ -65,8 +65,10 @@ enum OutputTree {
     }
 
     /// Removes convd's temporary files (`.convd-tmp-…`, and the `.NAME.convd-tmp-PID` of
-    /// earlier versions) left in a tree by a process killed mid-write; returns how many.
-    static func sweepTemporaries(under root: String) -> Int {
+    /// earlier versions) left in a tree by a process killed mid-write, when their mtime is at
+    /// least `olderThan` seconds old (another node of a fleet may be writing the newer ones);
+    /// returns how many.
+    static func sweepTemporaries(under root: String, olderThan: Double = 0) -> Int {
         guard let top = try? Directory.open(root) else { return 0 }
         var removed = 0
         var stack = [top]
@@ -75,7 +77,9 @@ enum OutputTree {
             for entry in folder.entries() ?? [] {
                 if entry.kind == .folder {
                     if let sub = try? folder.subfolder(entry.name) { stack.append(sub) }
-                } else if entry.name.first == 0x2E, entry.name.contains(marker), (try? folder.unlink(entry.name)) != nil {
+                } else if entry.name.first == 0x2E, entry.name.contains(marker),
+                          olderThan <= 0 || folder.status(entry.name).map({ wallClock() - FileVersion(stat: $0).mtime >= olderThan }) ?? false,
+                          (try? folder.unlink(entry.name)) != nil {
                     removed += 1
                 }
             }

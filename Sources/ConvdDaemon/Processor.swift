@@ -20,6 +20,8 @@ struct JobResult {
     var classification: Classification?
     var staged: [StagedFile]
     var milliseconds: Double
+    /// The inode that was read (the after-action moves or deletes only that one).
+    var inode: Int64
 
     /// The outputs' paths.
     var outputs: [String] { staged.map(\.path) }
@@ -47,9 +49,15 @@ enum JobOutcome {
 
 final class Processor {
     private var models: [String: any ImageClassifier] = [:]
+    /// Whether a version includes the inode (one host) or only size and mtime (a fleet on
+    /// shared storage, where inode numbers differ between hosts).
+    private let keysInode: Bool
+
+    init(keysInode: Bool) { self.keysInode = keysInode }
 
     #if DEBUG
     private static let crashMarker = getenv("CONVD_TEST_CRASH_ON").map { String(cString: $0) }
+    private static let slowMarker = getenv("CONVD_TEST_SLOW_ON").map { String(cString: $0) }
     #endif
 
     /// Forgets model instances (after a reload).
@@ -86,6 +94,9 @@ final class Processor {
         // Test hook (debug builds only): a file whose name holds $CONVD_TEST_CRASH_ON kills the
         // process, as a decoder bug would — the poison-pill tests need a file that crashes.
         if let marker = Self.crashMarker, job.path.contains(marker) { abort() }
+        // And one whose name holds $CONVD_TEST_SLOW_ON takes 3 s: the fleet tests stop a node
+        // while it surely holds a lease.
+        if let marker = Self.slowMarker, job.path.contains(marker) { usleep(3_000_000) }
         #endif
         guard let path = RelativePath(key: job.path) else {
             return .failed(.init(path: display, reason: "not a plain relative path"))
@@ -103,7 +114,10 @@ final class Processor {
             return .failed(error)
         }
         let current = FileVersion(stat: file.info)
-        if current != job.version { return .changed(current) }
+        if current.size != job.version.size || current.mtimeNs != job.version.mtimeNs
+            || (keysInode && current.inode != job.version.inode) {
+            return .changed(current)
+        }
         let settle = Double(watch.settleMs) / 1000
         if !job.moved && now - current.mtime < settle { return .notSettled(until: current.mtime + settle) }
         // This worker's instance of the model, made on first use (not part of the timing).
@@ -156,7 +170,7 @@ final class Processor {
             }
         }
         return .done(JobResult(classification: result.classification, staged: staged,
-                               milliseconds: result.milliseconds))
+                               milliseconds: result.milliseconds, inode: current.inode))
     }
 
     /// What a pipeline error means for the job: a file libpng cannot read may still be

@@ -10,7 +10,7 @@ import Glibc
 
 public enum Retry {
     /// Queues `path` again; returns a line saying what was done.
-    public static func retry(_ path: String, config: DaemonConfig, ledger: Ledger) throws(DaemonError) -> String {
+    public static func retry(_ path: String, config: DaemonConfig, ledger: any Ledger) throws(DaemonError) -> String {
         let absolute = PathText.absolute(path, base: PathText.currentDirectory())
         var found: (watch: WatchSettings, relative: String, inFailed: Bool)?
         for w in config.watches {

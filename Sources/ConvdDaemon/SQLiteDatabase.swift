@@ -1,12 +1,7 @@
 // SQLiteDatabase: the little of SQLite's C API the ledger needs — open, execute, prepared
 // statements with positional parameters, rows as arrays of values. Not thread-safe by
-// itself: the Ledger serialises every use behind one lock.
+// itself: SQLiteLedger serialises every use behind one lock.
 import CSQLite
-
-/// An SQLite failure with the database's message.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-}
 
 /// A value bound to a parameter or read from a column.
 enum SQLValue: Equatable {
@@ -40,12 +35,12 @@ final class SQLiteDatabase {
     private var statements: [String: OpaquePointer] = [:]
 
     /// Opens (creating) `path`.
-    init(path: String) throws(SQLiteError) {
+    init(path: String) throws(LedgerError) {
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
-            throw SQLiteError(description: "\(path): \(message)")
+            throw LedgerError(description: "\(path): \(message)")
         }
         sqlite3_busy_timeout(handle, 10_000)
     }
@@ -55,18 +50,18 @@ final class SQLiteDatabase {
         sqlite3_close(handle)
     }
 
-    private func error(_ sql: String) -> SQLiteError {
-        SQLiteError(description: "\(String(cString: sqlite3_errmsg(handle))) (in: \(sql.prefix(60)))")
+    private func error(_ sql: String) -> LedgerError {
+        LedgerError(description: "\(String(cString: sqlite3_errmsg(handle))) (in: \(sql.prefix(60)))")
     }
 
     /// Runs one or more statements without results.
-    func execute(_ sql: String) throws(SQLiteError) {
+    func execute(_ sql: String) throws(LedgerError) {
         guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else { throw error(sql) }
     }
 
     /// Runs `sql` with `parameters` and returns every row.
     @discardableResult
-    func query(_ sql: String, _ parameters: [SQLValue] = []) throws(SQLiteError) -> [[SQLValue]] {
+    func query(_ sql: String, _ parameters: [SQLValue] = []) throws(LedgerError) -> [[SQLValue]] {
         let statement: OpaquePointer
         if let cached = statements[sql] {
             statement = cached
@@ -112,7 +107,7 @@ final class SQLiteDatabase {
     var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK when it throws).
-    func transaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+    func transaction<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()

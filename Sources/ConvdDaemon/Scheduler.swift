@@ -6,7 +6,7 @@ import ConvdSystem
 import Foundation
 
 final class Scheduler: @unchecked Sendable {
-    private let ledger: Ledger
+    private let ledger: any Ledger
     private let condition = NSCondition()
     private var buffer: [Job] = []
     private var stopping = false
@@ -23,7 +23,7 @@ final class Scheduler: @unchecked Sendable {
         return stopping
     }
 
-    init(ledger: Ledger, onError: @escaping @Sendable (String) -> Void) {
+    init(ledger: any Ledger, onError: @escaping @Sendable (String) -> Void) {
         self.ledger = ledger
         self.onError = onError
     }

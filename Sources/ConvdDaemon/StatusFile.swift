@@ -27,6 +27,10 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var overflows: Int
     public var rescans: Int
     public var watches: [Watch]
+    /// A fleet (PostgreSQL ledger): this node's name, and every node as the ledger knows it.
+    /// The counts of the watches are then the fleet's.
+    public var node: String?
+    public var nodes: [LedgerNode]?
 
     /// `processed N, failed F, queued Q` (+ what is blocked): the systemd STATUS text.
     public var summary: String {

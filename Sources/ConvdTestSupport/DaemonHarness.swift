@@ -12,8 +12,17 @@ public final class DaemonHarness: @unchecked Sendable {
     public let stderrPath: String
     private var process: Process?
 
+    /// The PostgreSQL ledger the daemon uses, or nil for the SQLite default. With
+    /// CONVD_TEST_LEDGER=postgres every harness gets a fresh database of the tests' server, so
+    /// the same end-to-end tests cover both backends.
+    public let ledgerURI: String?
+
+    /// Whether the tests run against the PostgreSQL backend (CONVD_TEST_LEDGER=postgres).
+    public static var postgresLedger: Bool { ProcessInfo.processInfo.environment["CONVD_TEST_LEDGER"] == "postgres" }
+
     /// A tree whose config is `config` with `@ROOT@` replaced by the tree's path.
     public init(config: String) throws {
+        ledgerURI = Self.postgresLedger ? try PostgresServer.shared.createDatabase() : nil
         root = TemporaryDirectory()
         configPath = root.file("convd.toml")
         stderrPath = root.file("daemon.stderr")
@@ -25,8 +34,11 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Rewrites the config file.
     public func setConfig(_ text: String) throws {
-        try Data(text.replacingOccurrences(of: "@ROOT@", with: root.path).utf8)
-            .write(to: URL(fileURLWithPath: configPath))
+        var text = text.replacingOccurrences(of: "@ROOT@", with: root.path)
+        if let ledgerURI, let range = text.range(of: "[daemon]\n") {
+            text.insert(contentsOf: "ledger = \"\(ledgerURI)\"\n", at: range.upperBound)
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: configPath))
     }
 
     /// `path` under the tree.

@@ -23,6 +23,7 @@ struct Convd: AsyncParsableCommand {
             """,
         version: "convd \(version)",
         subcommands: [RunCommand.self, CheckConfigCommand.self, StatusCommand.self, RetryCommand.self,
+                      LogCommand.self, LedgerCommand.self,
                       FilterCommand.self, KernelsCommand.self, TrainCommand.self, EvalCommand.self,
                       ClassifyCommand.self, InspectCommand.self]
     )

@@ -17,7 +17,7 @@ struct LedgerTests {
     @Test("exactly once per version across rescans and restarts")
     func versions() throws {
         let dir = TemporaryDirectory()
-        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        let ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         #expect(try ledger.record([discovery("a"), discovery("b")]).added == 2)
         #expect(try ledger.record([discovery("a"), discovery("b")]).added == 0)
         // A new version of a pending file replaces it; nothing is added.
@@ -33,7 +33,7 @@ struct LedgerTests {
         let again = try ledger.record([discovery("a", size: 11)])
         #expect(again.added == 0 && again.finished.count == 1 && !again.finished[0].failed)
         // A crash: b was running; reopening makes it pending again.
-        let reopened = try Ledger(path: dir.file("l.sqlite"))
+        let reopened = try SQLiteLedger(path: dir.file("l.sqlite"))
         #expect(try reopened.claim(limit: 10, now: 1).map(\.path) == ["b"])
         #expect(try reopened.counts()["w"] == LedgerCounts(done: 1, failed: 0, pending: 0, running: 1))
         #expect(try reopened.loggedSeq() == 1)
@@ -42,7 +42,7 @@ struct LedgerTests {
     @Test("ready times: settling files wait, moved-in files are ready at once, requeue backs off")
     func readiness() throws {
         let dir = TemporaryDirectory()
-        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        let ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record([discovery("slow", ready: 100), discovery("moved", ready: 5, moved: true)])
         #expect(try ledger.nextReadyAt() == 5)
         #expect(try ledger.claim(limit: 10, now: 50).map(\.path) == ["moved"])
@@ -59,7 +59,7 @@ struct LedgerTests {
     @Test("forget makes a finished file pending again; lines after a sequence number come back in order")
     func forgetAndLines() throws {
         let dir = TemporaryDirectory()
-        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        let ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record([discovery("a"), discovery("b")])
         for job in try ledger.claim(limit: 10, now: 1) {
             try ledger.finish(job, failed: job.path == "b", reason: "bad", line: { "line \($0)" }) { _, _ in false }
@@ -110,21 +110,21 @@ struct LedgerBoundsTests {
     func counters() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("l.sqlite")
-        var ledger = try Ledger(path: path)
+        var ledger = try SQLiteLedger(path: path)
         _ = try ledger.record((0..<30).map { found("f\($0)", watch: $0 % 3 == 0 ? "a" : "b") })
         var jobs = try ledger.claim(limit: 20, now: 1)
         for (i, job) in jobs.enumerated() {
             switch i % 4 {
             case 0: try ledger.finish(job, failed: false, reason: nil, line: { "\($0)" }) { _, _ in true }
             case 1: try ledger.finish(job, failed: true, reason: "x", line: { "\($0)" }) { _, _ in true }
-            case 2: try ledger.requeue(job, readyAt: 0, attempts: 1, version: FileVersion(size: 99, mtimeNs: 1, inode: 1))
+            case 2: try ledger.requeue(job, readyAt: 0, attempts: 1, reason: nil, version: FileVersion(size: 99, mtimeNs: 1, inode: 1))
             default: try ledger.drop(job)
             }
         }
         _ = try ledger.forget(watch: "a", path: "f0")
         jobs = try ledger.claim(limit: 3, now: 1)
         #expect(try ledger.counts() == scanned(path))
-        ledger = try Ledger(path: path)  // running rows become pending (and count a crash)
+        ledger = try SQLiteLedger(path: path)  // running rows become pending (and count a crash)
         #expect(try ledger.counts() == scanned(path))
         #expect(try ledger.counts().values.reduce(0) { $0 + $1.running } == 0)
     }
@@ -132,35 +132,35 @@ struct LedgerBoundsTests {
     @Test("a job running when the process died counts a crash at each restart")
     func crashes() throws {
         let dir = TemporaryDirectory()
-        var ledger = try Ledger(path: dir.file("l.sqlite"))
+        var ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record([found("poison.png")])
         for expected in 0..<3 {
             let job = try #require(try ledger.claim(limit: 1, now: 1).first)
             #expect(job.crashes == expected)
-            ledger = try Ledger(path: dir.file("l.sqlite"))
+            ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         }
     }
 
     @Test("after a crash only the rows named as in progress count it; the others claimed with them do not")
     func crashesOfMarkedRowsOnly() throws {
         let dir = TemporaryDirectory()
-        var ledger = try Ledger(path: dir.file("l.sqlite"))
+        var ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record((0..<6).map { found("f\($0).png") })
         let claimed = try ledger.claim(limit: 6, now: 1)
         let poison = claimed[2]
-        ledger = try Ledger(path: dir.file("l.sqlite"), crashed: [poison.id])
+        ledger = try SQLiteLedger(path: dir.file("l.sqlite"), crashed: [poison.id])
         let again = try ledger.claim(limit: 6, now: 1)
         #expect(again.map(\.path) == claimed.map(\.path), "every running row is pending again")
         #expect(again.map(\.crashes) == [0, 0, 1, 0, 0, 0])
         // No marks known (a ledger from before them): every running row counts the crash.
-        ledger = try Ledger(path: dir.file("l.sqlite"), crashed: nil)
+        ledger = try SQLiteLedger(path: dir.file("l.sqlite"), crashed: nil)
         #expect(try ledger.claim(limit: 6, now: 1).map(\.crashes) == [1, 1, 2, 1, 1, 1])
     }
 
     @Test("a batch finishes in one transaction: consecutive sequence numbers in the order given, one log call")
     func batchFinish() throws {
         let dir = TemporaryDirectory()
-        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        let ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record((0..<6).map { found("f\($0).png") })
         let jobs = try ledger.claim(limit: 6, now: 1)
         try ledger.finish(jobs[0], failed: false, reason: nil, line: { "one \($0)" }) { _, _ in true }
@@ -200,7 +200,7 @@ struct LedgerBoundsTests {
     @Test("pruning: only finished, logged rows older than the cutoff are candidates; kept rows wait another period")
     func pruning() throws {
         let dir = TemporaryDirectory()
-        let ledger = try Ledger(path: dir.file("l.sqlite"))
+        let ledger = try SQLiteLedger(path: dir.file("l.sqlite"))
         _ = try ledger.record([found("gone.png"), found("here.png"), found("pending.png")])
         for job in try ledger.claim(limit: 2, now: 1) {
             try ledger.finish(job, failed: false, reason: nil, line: { "\($0)" }) { _, _ in true }

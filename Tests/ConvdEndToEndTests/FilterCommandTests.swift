@@ -124,6 +124,9 @@ struct FilterCommandTests {
                                       modes and what is blocked.
               retry                   Process files again: failed ones (in a failed_dir or
                                       an input folder) or finished ones.
+              log                     Print the classification log lines of every node, in
+                                      sequence order, from the ledger.
+              ledger                  Manage the ledger database.
               filter                  Run a filter chain over PNG files and write the
                                       feature maps.
               kernels                 List the named kernels with their matrices.

@@ -2,7 +2,8 @@
 // 11; zero padding `same`; 1 and 2 threads) and PNG decode/encode of 2048×2048 gray and RGB at
 // zlib levels 1 and 6; `cnn` (CNNBench.swift) times training and inference; `daemon`
 // (DaemonBench.swift) runs the real daemon on temporary folders; `sample` (Sample.swift) runs
-// one measured sample of one workload for Benchmarks/compare.py. One JSON object per line.
+// one measured sample of one workload for Benchmarks/compare.py; `cluster` (ClusterBench.swift)
+// runs 1–3 daemons over one PostgreSQL ledger beside one on SQLite. One JSON object per line.
 import ConvdCore
 import ConvdImage
 #if canImport(Glibc)
@@ -30,11 +31,16 @@ case "ledger":
 case "sample":
     runSample(arguments.dropFirst())
     exit(0)
+case "cluster":
+    runClusterBenchmarks(files: Int(arguments.dropFirst().first ?? "") ?? 10_000,
+                         runs: Int(arguments.dropFirst(2).first ?? "") ?? 3)
+    exit(0)
 case "daemon-burst":
     runDaemonBurst(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
     exit(0)
 default:
-    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES] | ledger [ROWS] | sample WORKLOAD ...")
+    print("usage: convd-bench filters|cnn|daemon [RUNS] | daemon-burst [FILES] | cluster [FILES] [RUNS] | ledger [ROWS] "
+          + "| sample WORKLOAD ...")
     exit(2)
 }
 

@@ -48,6 +48,13 @@ struct CheckConfigCommand: ParsableCommand {
                 + (d.maxJobBytes == nil ? ", the default: (memory limit \(MemoryBudget.processLimit() >> 20) MiB − "
                    + "\(MemoryBudget.reserve >> 20) MiB − models) / workers\n" : "\n")
         }
+        switch d.ledger {
+        case .sqlite: out += "ledger = \"sqlite\"  # \(d.stateDir)/ledger.sqlite\n"
+        case .postgres(let uri):
+            out += "ledger = \(q(PostgresLedger.redacted(uri)))\nnode_name = \(q(d.nodeName))\n"
+            out += "lease_seconds = \(d.leaseSeconds)\n"
+        }
+        if let metrics = d.metricsFile { out += "metrics_file = \(q(metrics))\n" }
         out += "ledger_retention = \(d.ledgerRetentionDays)\n"
         out += "rescan_interval = \(d.rescanInterval)\nstop_timeout = \(d.stopTimeout)\nsync = \(q(d.sync.rawValue))\n"
         out += "ignore = [\(d.ignore.map(q).joined(separator: ", "))]\n"

@@ -22,11 +22,11 @@ struct RetryCommand: ParsableCommand {
     var paths: [String]
 
     func run() throws {
-        let ledger: Ledger
+        let ledger: any Ledger
         let loaded: DaemonConfig
         do {
             loaded = try DaemonConfig.load(config)
-            ledger = try Ledger(path: loaded.daemon.stateDir + "/ledger.sqlite", resetRunning: false)
+            ledger = try loaded.daemon.openLedger(node: false)
         } catch {
             printError("\(error)")
             throw ExitCode.failure

@@ -11,7 +11,9 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show what the daemon is doing: per-watch counts, modes and what is blocked.",
         discussion: """
             Reads the status file the daemon rewrites every second (daemon.status_file, by default \
-            STATE_DIR/status.json). Exit status 1 when there is no status file or its daemon is not running.
+            STATE_DIR/status.json). Exit status 1 when there is no status file or its daemon is not running. \
+            With a PostgreSQL ledger the counts are the fleet's, and every node is listed with its last \
+            heartbeat and the jobs it has in flight.
             """
     )
 
@@ -47,13 +49,26 @@ struct StatusCommand: ParsableCommand {
             let rows = [["WATCH", "MODE", "PROCESSED", "FAILED", "QUEUED", "BLOCKED"]]
                 + status.watches.map { [$0.name, $0.mode, "\($0.processed)", "\($0.failed)", "\($0.queued)", $0.blocked ?? "-"]
                     .map(DisplayText.escaped) }
-            let widths = (0..<6).map { c in rows.map { $0[c].count }.max() ?? 0 }
-            for row in rows {
-                print(row.enumerated().map { c, cell in
-                    c == 5 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
-                }.joined(separator: "  "))
+            printTable(rows)
+            if let nodes = status.nodes {
+                print("\nfleet (this node: \(DisplayText.escaped(status.node ?? "?"))); counts above are the fleet's")
+                printTable([["NODE", "HOST", "PID", "HEARTBEAT", "IN FLIGHT"]] + nodes.map {
+                    [$0.name, $0.host, "\($0.pid)", String(format: "%.0f s ago", $0.heartbeatAge), "\($0.inFlight)"]
+                        .map(DisplayText.escaped)
+                })
             }
         }
         if !alive { throw ExitCode.failure }
+    }
+
+    /// Columns padded to their widest cell; the last one as it is.
+    private func printTable(_ rows: [[String]]) {
+        guard let columns = rows.first?.count else { return }
+        let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            print(row.enumerated().map { c, cell in
+                c == columns - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            }.joined(separator: "  "))
+        }
     }
 }

@@ -1,0 +1,158 @@
+// PostgresConnection: the little of libpq the fleet ledger needs — connect from a libpq URI,
+// statements with positional text parameters, rows of optional text, transactions, and a
+// reconnect with back-off after the server went away. Synchronous, like the daemon's worker
+// threads (which is why libpq and not postgres-nio: no event loop to bridge to, and the same
+// shape as the SQLite backend). Not thread-safe by itself: PostgresLedger serialises its use.
+import CLibPQ
+import ConvdSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A parameter of a statement (sent as text, cast in the SQL where the type matters).
+enum PGValue {
+    case int(Int64), real(Double), text(String), bool(Bool), null
+
+    var text: String? {
+        switch self {
+        case .int(let v): String(v)
+        case .real(let v): String(v)
+        case .text(let v): v
+        case .bool(let v): v ? "t" : "f"
+        case .null: nil
+        }
+    }
+}
+
+/// One row of a result: each column's text, nil for NULL.
+struct PGRow {
+    let columns: [String?]
+
+    subscript(_ i: Int) -> String? { columns[i] }
+    func int(_ i: Int) -> Int64 { columns[i].flatMap { Int64($0) } ?? 0 }
+    func real(_ i: Int) -> Double { columns[i].flatMap { Double($0) } ?? 0 }
+    func bool(_ i: Int) -> Bool { columns[i] == "t" }
+}
+
+final class PostgresConnection {
+    private var handle: OpaquePointer?
+    private let uri: String
+    /// Monotonic time before which no reconnect is tried (back-off), and the next delay.
+    private var retryAt = 0.0
+    private var backoff = 0.5
+
+    /// Connects to `uri` (a libpq connection URI or key=value string).
+    init(uri: String) throws(LedgerError) {
+        self.uri = uri
+        try connect()
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// The URI with any password replaced, for messages.
+    static func redacted(_ uri: String) -> String {
+        // postgresql://user:secret@host/db → postgresql://user:***@host/db; password=x → password=***
+        var text = uri
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
+           let colon = text[scheme.upperBound..<at].firstIndex(of: ":") {
+            text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+        }
+        if let range = text.range(of: "password=") {
+            let end = text[range.upperBound...].firstIndex(where: { $0 == " " || $0 == "&" }) ?? text.endIndex
+            text.replaceSubrange(range.upperBound..<end, with: "***")
+        }
+        return text
+    }
+
+    private func connect() throws(LedgerError) {
+        PQfinish(handle)
+        handle = PQconnectdb(uri)
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            let message = handle.map { Self.message(PQerrorMessage($0)) } ?? "out of memory"
+            throw LedgerError(description: "postgresql \(Self.redacted(uri)): cannot connect: \(message)")
+        }
+        // A stray open transaction must not pin the vacuum horizon; a statement stuck behind a
+        // lock must not hang a worker; application_name shows convd in pg_stat_activity.
+        _ = try execute("SET application_name = 'convd'; SET idle_in_transaction_session_timeout = '60s'; "
+                        + "SET statement_timeout = '30s'; SET lock_timeout = '10s'")
+        backoff = 0.5
+    }
+
+    /// Reconnects if the connection is gone, waiting out the back-off between tries.
+    private func ensureConnected() throws(LedgerError) {
+        guard PQstatus(handle) != CONNECTION_OK else { return }
+        let now = monotonicClock()
+        guard now >= retryAt else {
+            throw LedgerError(description: "postgresql \(Self.redacted(uri)): connection lost; reconnecting")
+        }
+        do {
+            try connect()
+        } catch {
+            retryAt = now + backoff
+            backoff = min(backoff * 2, 10)
+            throw error
+        }
+    }
+
+    /// Whether the last statement left the connection usable.
+    var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Runs one or more statements without parameters.
+    @discardableResult
+    func execute(_ sql: String) throws(LedgerError) -> [PGRow] {
+        try ensureConnected()
+        return try rows(PQexec(handle, sql), sql: sql)
+    }
+
+    /// Runs one statement with `$1...` parameters; its rows.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [PGValue] = []) throws(LedgerError) -> [PGRow] {
+        try ensureConnected()
+        let texts = parameters.map(\.text)
+        let storage: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in storage { free(p) } }
+        let pointers: [UnsafePointer<CChar>?] = storage.map { $0.map { UnsafePointer($0) } }
+        let result = pointers.withUnsafeBufferPointer { buffer in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        return try rows(result, sql: sql)
+    }
+
+    /// The rows of `result` (none for a command; what a command changed comes back through
+    /// `RETURNING`), or its error.
+    private func rows(_ result: OpaquePointer?, sql: String) throws(LedgerError) -> [PGRow] {
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard let result, status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+            let message = result.map { Self.message(PQresultErrorMessage($0)) } ?? Self.message(PQerrorMessage(handle))
+            throw LedgerError(description: "postgresql: \(message) (in: \(sql.prefix(60)))")
+        }
+        let count = PQntuples(result), width = PQnfields(result)
+        var rows: [PGRow] = []
+        rows.reserveCapacity(Int(count))
+        for r in 0..<count {
+            rows.append(PGRow(columns: (0..<width).map { c in
+                PQgetisnull(result, r, c) != 0 ? nil : String(cString: PQgetvalue(result, r, c))
+            }))
+        }
+        return rows
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isConnected { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private static func message(_ text: UnsafePointer<CChar>?) -> String {
+        guard let text else { return "unknown error" }
+        return String(cString: text).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+    }
+}

@@ -1,0 +1,470 @@
+// PostgresLedger: the ledger shared by a fleet of convd nodes over one PostgreSQL database
+// (schema: PostgresSchema). Every timestamp that decides anything comes from the database's
+// clock, never a host's.
+// - claim: a batch of ready rows with `FOR UPDATE SKIP LOCKED`, each given a lease (token
+//   from a sequence, expiry = now() + lease) owned by this node's incarnation;
+// - heartbeat (every lease/3): this incarnation's leases renewed, the node row touched;
+// - rescue (any node): a running row whose lease expired is pending again and counts a
+//   crash, so a file that kills or stalls two nodes is failed, not passed around forever;
+// - finish, requeue, drop: fenced by the lease token — a node whose lease expired (stopped,
+//   partitioned) commits nothing; its late finish is refused and reported;
+// - listing: one node per watch holds a TTL lease row in convd_lister and records what it
+//   finds; correctness never depends on it (versions are a UNIQUE key, inserted with ON
+//   CONFLICT), it only saves the others the listing work.
+// "Exactly once" is then: one committed done row with its log line per version; the work may
+// run twice (a rescued lease), but only one run's effects commit.
+import ConvdSystem
+import Foundation
+
+public final class PostgresLedger: Ledger, @unchecked Sendable {
+    private let lock = NSLock()
+    private let db: PostgresConnection
+    /// This node's name (unique in the fleet) and this process's incarnation of it.
+    public let node: String
+    public let incarnation: String
+    private let host: String
+    /// Seconds a claim stays valid without a heartbeat.
+    public let leaseSeconds: Double
+    private let onError: @Sendable (String) -> Void
+    // Guarded by `lock`:
+    private var logged: Int64 = 0
+    /// A log write failed or a commit's outcome is unknown: the next finish hands over every
+    /// line of this node since `logged`.
+    private var behind = false
+    private var listers: Set<String> = []
+    /// The rows this process holds leases on and still works on: only these are renewed, so
+    /// a job given up (its finish failed with the database away) runs out and is rescued.
+    private var held: [Int64: Int64] = [:]
+    /// A maintenance round failed: the next good one walks every watch this node lists again
+    /// (what was found while the database was away was not recorded).
+    private var degraded = false
+    private var nextHeartbeat = 0.0, nextRescue = 0.0, nextElection = 0.0
+    private var lastHeartbeatOK = monotonicClock()
+
+    /// Opens the ledger at `uri`, creating or migrating its schema when the role may.
+    /// A daemon node (`register`) records itself in convd_node, refuses to start while another
+    /// live process holds its name, and returns its previous incarnation's running rows to
+    /// pending (those in `crashed`, or all when it is nil, count a crash). Without `register`
+    /// (`convd status`, `log`, `retry`) nothing of the fleet's state changes.
+    public init(uri: String, node: String, leaseSeconds: Double = 30, register: Bool, crashed: Set<Int64>? = nil,
+                onError: @escaping @Sendable (String) -> Void = { _ in }) throws(LedgerError) {
+        db = try PostgresConnection(uri: uri)
+        self.node = node
+        self.leaseSeconds = leaseSeconds
+        self.onError = onError
+        host = ProcessInfo.processInfo.hostName
+        incarnation = "\(node)/\(host)/\(getpid())/\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        do {
+            try PostgresSchema.migrate(db)
+        } catch {
+            // A role that may not create tables still runs on a schema someone else created.
+            guard try PostgresSchema.present(db) == PostgresSchema.version else {
+                throw LedgerError(description: "\(error.description) (run `convd ledger init` as a role that may "
+                                  + "create tables)")
+            }
+        }
+        guard register else { return }
+        try db.transaction { () throws(LedgerError) in
+            if let row = try db.query("SELECT host, pid, extract(epoch from now() - heartbeat) FROM convd_node "
+                                      + "WHERE name = $1 FOR UPDATE", [.text(node)]).first {
+                let otherHost = row[0] ?? "", otherPid = Int32(row.int(1)), age = row.real(2)
+                let alive = otherHost == host ? kill(otherPid, 0) == 0 : age < leaseSeconds
+                if alive {
+                    throw LedgerError(description: "another convd named \"\(node)\" is running (host \(otherHost), pid "
+                                      + "\(otherPid), heartbeat \(Int(age)) s ago): give each node its own "
+                                      + "[daemon] node_name")
+                }
+            }
+            let rows = try db.query("""
+                INSERT INTO convd_node(name, incarnation, host, pid, started, heartbeat)
+                VALUES ($1, $2, $3, $4, now(), now())
+                ON CONFLICT (name) DO UPDATE SET incarnation = $2, host = $3, pid = $4, started = now(),
+                    heartbeat = now(), in_flight = 0
+                RETURNING logged_seq
+                """, [.text(node), .text(incarnation), .text(host), .int(Int64(getpid()))])
+            logged = rows.first?.int(0) ?? 0
+            let ids = crashed.map { "{" + $0.map(String.init).joined(separator: ",") + "}" }
+            try db.query("""
+                UPDATE convd_file SET state = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires = NULL,
+                    run_after = now(), crashes = crashes + CASE WHEN $2::bigint[] IS NULL OR id = ANY($2::bigint[])
+                                                           THEN 1 ELSE 0 END
+                WHERE state = 'running' AND lease_node = $1
+                """, [.text(node), ids.map(PGValue.text) ?? .null])
+        }
+    }
+
+    /// `uri` with any password hidden, for messages.
+    public static func redacted(_ uri: String) -> String { PostgresConnection.redacted(uri) }
+
+    /// The schema version this build uses.
+    public static var schemaVersion: Int { PostgresSchema.version }
+
+    private func locked<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// `now() + seconds`, as SQL with the parameter `$n`.
+    private static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
+
+    public func record(_ discoveries: [Discovery]) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
+        // One row per key in a statement (ON CONFLICT DO UPDATE may touch a row once).
+        var unique: [String: Discovery] = [:]
+        var order: [String] = []
+        for d in discoveries {
+            let key = "\(d.watch)\u{0}\(d.path)\u{0}\(d.version.size)\u{0}\(d.version.mtimeNs)"
+            if var seen = unique[key] {
+                seen.moved = seen.moved || d.moved
+                seen.readyAt = d.moved ? min(seen.readyAt, d.readyAt) : max(seen.readyAt, d.readyAt)
+                unique[key] = seen
+            } else {
+                unique[key] = d
+                order.append(key)
+            }
+        }
+        let items = order.compactMap { unique[$0] }
+        guard !items.isEmpty else { return (0, []) }
+        let now = wallClock()
+        return try locked { () throws(LedgerError) in
+            var added = 0
+            var finished: [FinishedVersion] = []
+            for start in stride(from: 0, to: items.count, by: 500) {
+                let chunk = Array(items[start..<min(items.count, start + 500)])
+                var values: [String] = [], parameters: [PGValue] = []
+                for (i, d) in chunk.enumerated() {
+                    let p = i * 7
+                    values.append("($\(p + 1), $\(p + 2), $\(p + 3)::bigint, $\(p + 4)::bigint, $\(p + 5)::bigint, "
+                                  + "$\(p + 6)::boolean, \(Self.fromNow(p + 7)))")
+                    parameters += [.text(d.watch), .text(d.path), .int(d.version.size), .int(d.version.mtimeNs),
+                                   .int(d.version.inode), .bool(d.moved), .real(d.readyAt - now)]
+                }
+                let inserted = try db.query("""
+                    INSERT INTO convd_file AS f (watch, path, size, mtime_ns, inode, moved, run_after)
+                    VALUES \(values.joined(separator: ", "))
+                    ON CONFLICT ON CONSTRAINT convd_file_version DO UPDATE SET
+                        run_after = CASE WHEN excluded.moved THEN least(f.run_after, excluded.run_after)
+                                         ELSE greatest(f.run_after, excluded.run_after) END,
+                        moved = f.moved OR excluded.moved
+                    WHERE f.state = 'pending'
+                    RETURNING (xmax = 0)
+                    """, parameters)
+                added += inserted.filter { $0.bool(0) }.count
+                // Versions already finished: a rescan completes an interrupted after-action.
+                var keys: [String] = [], keyParameters: [PGValue] = []
+                for (i, d) in chunk.enumerated() {
+                    keys.append("($\(i * 4 + 1), $\(i * 4 + 2), $\(i * 4 + 3)::bigint, $\(i * 4 + 4)::bigint)")
+                    keyParameters += [.text(d.watch), .text(d.path), .int(d.version.size), .int(d.version.mtimeNs)]
+                }
+                // (With this host's discovery, and so this host's inode.)
+                for row in try db.query("""
+                    SELECT watch, path, size, mtime_ns, state, reason FROM convd_file
+                    WHERE state IN ('done', 'failed') AND (watch, path, size, mtime_ns) IN (\(keys.joined(separator: ", ")))
+                    """, keyParameters) {
+                    guard let d = unique["\(row[0] ?? "")\u{0}\(row[1] ?? "")\u{0}\(row.int(2))\u{0}\(row.int(3))"]
+                    else { continue }
+                    finished.append(FinishedVersion(discovery: d, failed: row[4] == "failed", reason: row[5]))
+                }
+            }
+            return (added, finished)
+        }
+    }
+
+    public func claim(limit: Int, now: Double) throws(LedgerError) -> [Job] {
+        try locked { () throws(LedgerError) in
+            let jobs = try db.query("""
+                WITH c AS MATERIALIZED (
+                    SELECT id FROM convd_file WHERE state = 'pending' AND run_after <= now()
+                    ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                UPDATE convd_file f SET state = 'running', lease_owner = $2, lease_node = $3,
+                    lease_token = nextval('convd_lease_seq'), lease_expires = \(Self.fromNow(4))
+                FROM c WHERE f.id = c.id
+                RETURNING f.id, f.watch, f.path, f.size, f.mtime_ns, f.inode, f.moved, f.attempts,
+                    extract(epoch from f.discovered), f.crashes, f.lease_token
+                """, [.int(Int64(limit)), .text(incarnation), .text(node), .real(leaseSeconds)])
+            .map { r in
+                Job(id: r.int(0), watch: r[1] ?? "", path: r[2] ?? "",
+                    version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)), moved: r.bool(6),
+                    attempts: Int(r.int(7)), discovered: r.real(8), crashes: Int(r.int(9)), lease: r.int(10))
+            }
+            .sorted { $0.id < $1.id }
+            for job in jobs { held[job.id] = job.lease }
+            return jobs
+        }
+    }
+
+    public func nextReadyAt() throws(LedgerError) -> Double? {
+        let now = wallClock()
+        return try locked { () throws(LedgerError) in
+            try db.query("SELECT extract(epoch from min(run_after) - now()) FROM convd_file WHERE state = 'pending'")
+                .first?[0].flatMap(Double.init).map { now + $0 }
+        }
+    }
+
+    public func outstanding(before time: Double) throws(LedgerError) -> Int {
+        let now = wallClock()
+        return try locked { () throws(LedgerError) in
+            Int(try db.query("SELECT count(*) FROM convd_file WHERE state = 'running' OR "
+                             + "(state = 'pending' AND run_after < \(Self.fromNow(1)))", [.real(time - now)])
+                .first?.int(0) ?? 0)
+        }
+    }
+
+    public func requeue(_ job: Job, readyAt: Double, attempts: Int, reason: String?,
+                        version: FileVersion?) throws(LedgerError) {
+        let now = wallClock()
+        try locked { () throws(LedgerError) in
+            held[job.id] = nil
+            let v = version ?? job.version
+            if version != nil, !(try db.query("""
+                SELECT 1 FROM convd_file WHERE watch = $1 AND path = $2 AND size = $3 AND mtime_ns = $4 AND id != $5
+                """, [.text(job.watch), .text(job.path), .int(v.size), .int(v.mtimeNs), .int(job.id)]).isEmpty) {
+                try db.query("DELETE FROM convd_file WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                             [.int(job.id), .int(job.lease)])
+                return
+            }
+            try db.query("""
+                UPDATE convd_file SET state = 'pending', run_after = \(Self.fromNow(1)), attempts = $2, reason = $3,
+                    size = $4, mtime_ns = $5, inode = $6, lease_owner = NULL, lease_token = NULL, lease_expires = NULL
+                WHERE id = $7 AND lease_token = $8 AND state = 'running'
+                """, [.real(readyAt - now), .int(Int64(attempts)), reason.map(PGValue.text) ?? .null, .int(v.size),
+                      .int(v.mtimeNs), .int(v.inode), .int(job.id), .int(job.lease)])
+        }
+    }
+
+    public func drop(_ job: Job) throws(LedgerError) {
+        try locked { () throws(LedgerError) in
+            held[job.id] = nil
+            _ = try db.query("DELETE FROM convd_file WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                             [.int(job.id), .int(job.lease)])
+        }
+    }
+
+    public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(LedgerError) -> Set<Int64> {
+        guard !items.isEmpty else { return [] }
+        return try locked { () throws(LedgerError) -> Set<Int64> in
+            var lines: [(seq: Int64, line: String)] = []
+            var refused = Set(items.map(\.job.id))
+            // Finished or given up: whatever happens below, this process no longer works on them.
+            for item in items { held[item.job.id] = nil }
+            do throws(LedgerError) {
+                try db.transaction { () throws(LedgerError) in
+                    // The fence: only rows still running under the tokens we hold.
+                    let pairs = items.indices.map { "($\($0 * 2 + 1)::bigint, $\($0 * 2 + 2)::bigint)" }
+                    let held = try db.query("""
+                        SELECT id FROM convd_file WHERE state = 'running'
+                        AND (id, lease_token) IN (\(pairs.joined(separator: ", "))) FOR UPDATE
+                        """, items.flatMap { [PGValue.int($0.job.id), .int($0.job.lease)] })
+                    let accepted = Set(held.map { $0.int(0) })
+                    let kept = items.filter { accepted.contains($0.job.id) }
+                    refused.subtract(accepted)
+                    guard !kept.isEmpty else { return }
+                    // The counter row's lock is held to the commit: sequence order is commit order.
+                    let first = try db.query("UPDATE convd_meta SET value = value + $1 WHERE key = 'next_seq' "
+                                             + "RETURNING value - $1", [.int(Int64(kept.count))]).first?.int(0) ?? 1
+                    var values: [String] = [], parameters: [PGValue] = [.text(node)]
+                    for (offset, item) in kept.enumerated() {
+                        let seq = first + Int64(offset)
+                        let text = item.line(seq)
+                        lines.append((seq, text))
+                        let p = 1 + offset * 5
+                        values.append("($\(p + 1)::bigint, $\(p + 2)::bigint, $\(p + 3), $\(p + 4), $\(p + 5))")
+                        parameters += [.int(item.job.id), .int(seq), .text(item.failed ? "failed" : "done"),
+                                       item.reason.map(PGValue.text) ?? .null, .text(text)]
+                    }
+                    try db.query("""
+                        UPDATE convd_file f SET state = v.state, reason = v.reason, finished = now(), finished_by = $1,
+                            seq = v.seq, line = v.line, lease_owner = NULL, lease_expires = NULL
+                        FROM (VALUES \(values.joined(separator: ", "))) AS v(id, seq, state, reason, line)
+                        WHERE f.id = v.id
+                        """, parameters)
+                }
+            } catch {
+                // The commit may have happened: hand this node's lines over again next time.
+                behind = true
+                throw error
+            }
+            guard let last = lines.last else { return refused }
+            let due = behind ? (try lockedLines(after: logged)).map { (seq: $0.0, line: $0.1) } : lines
+            if wrote(due) {
+                logged = max(logged, due.last?.seq ?? last.seq)
+                behind = false
+            } else {
+                behind = true
+            }
+            return refused
+        }
+    }
+
+    private func lockedLines(after seq: Int64) throws(LedgerError) -> [(Int64, String)] {
+        try db.query("SELECT seq, line FROM convd_file WHERE finished_by = $1 AND seq > $2 ORDER BY seq",
+                     [.text(node), .int(seq)]).map { ($0.int(0), $0[1] ?? "") }
+    }
+
+    public func lines(after seq: Int64) throws(LedgerError) -> [(Int64, String)] {
+        try locked { () throws(LedgerError) in try lockedLines(after: seq) }
+    }
+
+    public func allLines(after seq: Int64, limit: Int) throws(LedgerError) -> [(Int64, String)] {
+        try locked { () throws(LedgerError) in
+            try db.query("SELECT seq, line FROM convd_file WHERE seq > $1 ORDER BY seq LIMIT $2",
+                         [.int(seq), .int(Int64(limit))]).map { ($0.int(0), $0[1] ?? "") }
+        }
+    }
+
+    public func loggedSeq() throws(LedgerError) -> Int64 { try locked { () throws(LedgerError) in logged } }
+
+    public func setLoggedSeq(_ seq: Int64) throws(LedgerError) {
+        try locked { () throws(LedgerError) in
+            logged = max(logged, seq)
+            try db.query("UPDATE convd_node SET logged_seq = greatest(logged_seq, $2) WHERE name = $1",
+                         [.text(node), .int(logged)])
+        }
+    }
+
+    public func forget(watch: String, path: String) throws(LedgerError) -> Int {
+        try locked { () throws(LedgerError) in
+            try db.query("DELETE FROM convd_file WHERE watch = $1 AND path = $2 AND state IN ('done', 'failed') "
+                         + "RETURNING id", [.text(watch), .text(path)]).count
+        }
+    }
+
+    public func counts() throws(LedgerError) -> [String: LedgerCounts] {
+        try locked { () throws(LedgerError) in
+            var result: [String: LedgerCounts] = [:]
+            for row in try db.query("SELECT watch, state, count(*) FROM convd_file GROUP BY watch, state") {
+                var c = result[row[0] ?? "", default: LedgerCounts()]
+                let n = Int(row.int(2))
+                switch row[1] {
+                case "done": c.done = n
+                case "failed": c.failed = n
+                case "running": c.running = n
+                default: c.pending = n
+                }
+                result[row[0] ?? ""] = c
+            }
+            return result
+        }
+    }
+
+    /// This node's own finished rows (each node prunes what it finished and logged).
+    public func pruneCandidates(before cutoff: Double, limit: Int) throws(LedgerError) -> [(id: Int64, discovery: Discovery)] {
+        try locked { () throws(LedgerError) in
+            try db.query("""
+                SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
+                WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
+                  AND (checked IS NULL OR checked < to_timestamp($3))
+                ORDER BY finished LIMIT $4
+                """, [.text(node), .int(logged), .real(cutoff), .int(Int64(limit))])
+            .map { r in
+                (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
+                                     version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)),
+                                     moved: false, readyAt: 0))
+            }
+        }
+    }
+
+    public func prune(drop: [Int64], keep: [Int64]) throws(LedgerError) {
+        func array(_ ids: [Int64]) -> PGValue { .text("{" + ids.map(String.init).joined(separator: ",") + "}") }
+        try locked { () throws(LedgerError) in
+            try db.transaction { () throws(LedgerError) in
+                try db.query("DELETE FROM convd_file WHERE id = ANY($1::bigint[])", [array(drop)])
+                try db.query("UPDATE convd_file SET checked = now() WHERE id = ANY($1::bigint[])", [array(keep)])
+            }
+        }
+    }
+
+    public func blocked() throws(LedgerError) -> [(watch: String, count: Int, reason: String)] {
+        try locked { () throws(LedgerError) in
+            try db.query("SELECT watch, count(*), max(reason) FROM convd_file WHERE state = 'pending' AND attempts > 0 "
+                         + "AND reason IS NOT NULL GROUP BY watch")
+            .map { ($0[0] ?? "", Int($0.int(1)), $0[2] ?? "") }
+        }
+    }
+
+    /// Shared storage: size and mtime make a version.
+    public var keysInode: Bool { false }
+
+    public func lists(watch: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return listers.contains(watch)
+    }
+
+    public func maintain(watches: [String], inFlight: Int) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = monotonicClock()
+        let period = max(0.2, leaseSeconds / 3)
+        var gained: [String] = []
+        do {
+            if now >= nextHeartbeat {
+                let ids = "{" + held.keys.map(String.init).joined(separator: ",") + "}"
+                try db.query("UPDATE convd_file SET lease_expires = \(Self.fromNow(2)) "
+                             + "WHERE lease_owner = $1 AND state = 'running' AND id = ANY($3::bigint[])",
+                             [.text(incarnation), .real(leaseSeconds), .text(ids)])
+                try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
+                             + "logged_seq = greatest(logged_seq, $2) WHERE name = $1",
+                             [.text(node), .int(logged), .int(Int64(inFlight))])
+                nextHeartbeat = now + period
+                lastHeartbeatOK = now
+            }
+            if now >= nextRescue {
+                let rescued = try db.query("""
+                    UPDATE convd_file SET state = 'pending', crashes = crashes + 1, run_after = now(),
+                        lease_owner = NULL, lease_token = NULL, lease_expires = NULL
+                    WHERE id IN (SELECT id FROM convd_file WHERE state = 'running' AND lease_expires < now()
+                                 LIMIT 500 FOR UPDATE SKIP LOCKED)
+                    RETURNING watch, path, lease_node
+                    """)
+                for r in rescued {
+                    onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
+                }
+                nextRescue = now + min(5, period)
+            }
+            if now >= nextElection {
+                var roles: Set<String> = []
+                for watch in watches {
+                    let rows = try db.query("""
+                        INSERT INTO convd_lister AS l VALUES ($1, $2, 1, \(Self.fromNow(3)))
+                        ON CONFLICT (watch) DO UPDATE SET holder = $2, expires = \(Self.fromNow(3)),
+                            term = l.term + CASE WHEN l.holder = $2 THEN 0 ELSE 1 END
+                        WHERE l.holder = $2 OR l.expires < now() OR split_part(l.holder, '/', 1) = $4
+                        RETURNING term
+                        """, [.text(watch), .text(incarnation), .real(leaseSeconds), .text(node)])
+                    if !rows.isEmpty { roles.insert(watch) }
+                }
+                gained = (degraded ? roles : roles.subtracting(listers)).sorted()
+                listers = roles
+                degraded = false
+                nextElection = now + period
+            }
+        } catch {
+            onError("ledger: \(error)")
+            degraded = true
+            // Without a heartbeat for a whole lease, this node may no longer hold what it held.
+            if now - lastHeartbeatOK > leaseSeconds { listers = [] }
+        }
+        return gained
+    }
+
+    /// A clean stop: the lister roles go at once (another node lists without waiting for the
+    /// lease to run out) and the node shows nothing in flight.
+    public func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = try? db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
+        _ = try? db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",
+                          [.text(node), .text(incarnation)])
+        listers = []
+    }
+
+    public func nodes() throws(LedgerError) -> [LedgerNode] {
+        try locked { () throws(LedgerError) in
+            try db.query("SELECT name, host, pid, extract(epoch from now() - heartbeat), in_flight FROM convd_node "
+                         + "ORDER BY name")
+            .map { LedgerNode(name: $0[0] ?? "", host: $0[1] ?? "", pid: Int32($0.int(2)), heartbeatAge: $0.real(3),
+                              inFlight: Int($0.int(4))) }
+        }
+    }
+}

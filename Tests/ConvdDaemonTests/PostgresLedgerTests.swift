@@ -1,0 +1,110 @@
+// The PostgreSQL ledger's protocol on a real server (PostgresServer): versions keyed without
+// the inode, claims that two nodes never share, completions fenced by the lease token, rescue
+// of expired leases (counting a crash), one lister per watch with failover, sequence numbers
+// in commit order, and a node name that only one live process may hold.
+@testable import ConvdDaemon
+import ConvdSystem
+import ConvdTestSupport
+import Foundation
+import Testing
+
+@Suite("PostgreSQL ledger")
+struct PostgresLedgerTests {
+    private func discovery(_ path: String, size: Int64 = 10, mtime: Int64 = 1, inode: Int64 = 1) -> Discovery {
+        Discovery(watch: "w", path: path, version: FileVersion(size: size, mtimeNs: mtime, inode: inode), moved: true,
+                  readyAt: wallClock())
+    }
+
+    private func line(_ seq: Int64) -> String { "{\"seq\":\(seq)}" }
+
+    @Test("a version is (watch, path, size, mtime): another host's inode adds nothing; claims are disjoint")
+    func versionsAndClaims() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let a = try PostgresLedger(uri: uri, node: "a", register: true)
+        let b = try PostgresLedger(uri: uri, node: "b", register: true)
+        #expect(try a.record((0..<40).map { discovery("f\($0)") }).added == 40)
+        #expect(try b.record((0..<40).map { discovery("f\($0)", inode: 99) }).added == 0)
+        let first = try a.claim(limit: 25, now: wallClock())
+        let second = try b.claim(limit: 25, now: wallClock())
+        #expect(first.count == 25 && second.count == 15)
+        #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
+        #expect(first.allSatisfy { $0.lease > 0 })
+        #expect(try a.counts()["w"] == LedgerCounts(done: 0, failed: 0, pending: 0, running: 40))
+        #expect(!a.keysInode)
+    }
+
+    @Test("completions are fenced: a rescued lease's late finish is refused, the new holder's commits once")
+    func fence() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let slow = try PostgresLedger(uri: uri, node: "slow", leaseSeconds: 1, register: true)
+        let other = try PostgresLedger(uri: uri, node: "other", leaseSeconds: 1, register: true)
+        _ = try slow.record([discovery("a")])
+        let stale = try #require(try slow.claim(limit: 1, now: wallClock()).first)
+        Thread.sleep(forTimeInterval: 1.3)
+        _ = other.maintain(watches: [], inFlight: 0)  // rescues the expired lease
+        let fresh = try #require(try other.claim(limit: 1, now: wallClock()).first)
+        #expect(fresh.id == stale.id && fresh.lease != stale.lease && fresh.crashes == 1)
+        var written: [String] = []
+        #expect(try !slow.finish(stale, failed: false, reason: nil, line: line) { _, l in written.append(l); return true })
+        #expect(written.isEmpty)
+        #expect(try other.finish(fresh, failed: false, reason: nil, line: line) { _, l in written.append(l); return true })
+        #expect(written == ["{\"seq\":1}"])
+        // Requeue and drop are fenced too.
+        try slow.requeue(stale, readyAt: wallClock(), attempts: 0)
+        try slow.drop(stale)
+        #expect(try other.counts()["w"] == LedgerCounts(done: 1, failed: 0, pending: 0, running: 0))
+        #expect(try other.allLines(after: 0, limit: 10).map(\.1) == ["{\"seq\":1}"])
+    }
+
+    @Test("sequence numbers follow commit order across nodes; each node's own lines come back after a failed write")
+    func sequence() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let a = try PostgresLedger(uri: uri, node: "a", register: true)
+        let b = try PostgresLedger(uri: uri, node: "b", register: true)
+        _ = try a.record((0..<4).map { discovery("f\($0)") })
+        let ja = try a.claim(limit: 2, now: wallClock()), jb = try b.claim(limit: 2, now: wallClock())
+        _ = try a.finish(ja.map { Finish(job: $0, failed: false, reason: nil, line: line) }) { _ in false }
+        _ = try b.finish(jb.map { Finish(job: $0, failed: false, reason: nil, line: line) }) { _ in true }
+        #expect(try a.allLines(after: 0, limit: 10).map(\.0) == [1, 2, 3, 4])
+        #expect(try a.lines(after: 0).map(\.0) == [1, 2])
+        #expect(try b.lines(after: 2).map(\.0) == [3, 4])
+        #expect(try a.loggedSeq() == 0 && b.loggedSeq() == 4)
+    }
+
+    @Test("one lister per watch; another node takes over when its lease runs out")
+    func listers() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let a = try PostgresLedger(uri: uri, node: "a", leaseSeconds: 1, register: true)
+        let b = try PostgresLedger(uri: uri, node: "b", leaseSeconds: 1, register: true)
+        #expect(a.maintain(watches: ["w", "v"], inFlight: 0) == ["v", "w"])
+        #expect(b.maintain(watches: ["w", "v"], inFlight: 0).isEmpty)
+        #expect(a.lists(watch: "w") && !b.lists(watch: "w"))
+        Thread.sleep(forTimeInterval: 1.2)  // a stops renewing
+        #expect(b.maintain(watches: ["w", "v"], inFlight: 0) == ["v", "w"])
+        #expect(b.lists(watch: "v"))
+        #expect(try a.nodes().map(\.name) == ["a", "b"])
+    }
+
+    @Test("a node name held by a live process is refused; a dead one's running rows return at once")
+    func nodeNames() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let first = try PostgresLedger(uri: uri, node: "n", register: true)
+        _ = try first.record([discovery("a"), discovery("b")])
+        let claimed = try first.claim(limit: 2, now: wallClock())
+        // Same host, and this process is alive: a second "n" is refused...
+        #expect(throws: LedgerError.self) { try PostgresLedger(uri: uri, node: "n", register: true) }
+        // ...unless the holder is gone: pretend its pid ended.
+        try PostgresServer.shared.psql(uri, "UPDATE convd_node SET pid = 2147483646")
+        let restarted = try PostgresLedger(uri: uri, node: "n", register: true, crashed: [claimed[0].id])
+        let again = try restarted.claim(limit: 2, now: wallClock())
+        #expect(again.count == 2)
+        #expect(again.first { $0.id == claimed[0].id }?.crashes == 1)
+        #expect(again.first { $0.id == claimed[1].id }?.crashes == 0)
+    }
+
+    @Test("a password in the URI never reaches a message")
+    func redaction() {
+        #expect(PostgresConnection.redacted("postgresql://u:secret@h/db") == "postgresql://u:***@h/db")
+        #expect(PostgresConnection.redacted("host=h password=secret user=u") == "host=h password=*** user=u")
+    }
+}
