@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 BENCH_VENV ?= Benchmarks/.venv
 
-.PHONY: all bootstrap build test fuzz run filters install samples model onnx-fixtures bench bench-compare clean
+.PHONY: all bootstrap build test fuzz run filters install samples model onnx-fixtures bench bench-cluster bench-compare clean
 
 all: build
 
@@ -96,6 +96,13 @@ bench: build
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench cnn
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench daemon
 	$(SWIFT) run -c release --package-path Benchmarks convd-bench ledger
+
+# 1, 2 and 3 daemons over one PostgreSQL ledger (a server the benchmark starts) beside one on
+# SQLite: CLUSTER_FILES tiny PNGs at once, files/s and p99 latency, medians of CLUSTER_RUNS.
+CLUSTER_FILES ?= 10000
+CLUSTER_RUNS ?= 3
+bench-cluster: build bootstrap
+	$(SWIFT) run -c release --package-path Benchmarks convd-bench cluster $(CLUSTER_FILES) $(CLUSTER_RUNS)
 
 # convd against OpenCV, onnxruntime, PyTorch and a Python hot folder, alternating samples (see
 # Benchmarks/compare.py; README "Benchmarks"). The first run creates Benchmarks/.venv

@@ -66,9 +66,19 @@ extension Daemon {
     /// Heartbeat, lease rescue and lister election (a shared ledger; nothing on one host): a
     /// watch this node has just become the lister of is walked at once, so that what arrived
     /// while no node listed it is found.
-    private func keepUpWithFleet() {
-        let busy = counters.withLock { $0.busySince.dropLast().filter { $0 != nil }.count }
-        for name in ledger.maintain(watches: table.all.map(\.settings.name), inFlight: busy) {
+    func keepUpWithFleet() {
+        let (busy, discoveryBeat) = counters.withLock { ($0.busySince.dropLast().filter { $0 != nil }.count,
+                                                         $0.discoveryBeat) }
+        // A node stands for listing only the watches it can see, and only while its discovery
+        // thread makes progress (a hung NFS listing must not keep the role from the others).
+        let lease = config.withLock { $0.daemon.leaseSeconds }
+        let listing = monotonicClock() - discoveryBeat < lease
+        let names = table.all.filter { entry in
+            guard listing, entry.established else { return false }
+            if case .degraded = entry.mode { return false }
+            return true
+        }.map(\.settings.name)
+        for name in ledger.maintain(watches: names, inFlight: busy) {
             guard let entry = table.entry(named: name) else { continue }
             logger.info("listing this watch for the fleet", metadata: ["watch.name": "\(name)"])
             events.append([.walk(rootID: entry.id)])
@@ -80,6 +90,8 @@ extension Daemon {
             switch entry.mode {
             case .poll:
                 table.update(id: entry.id) { $0.nextCheck = now + max(0.05, $0.settings.pollInterval) }
+                // In a fleet only the lister walks (what the others found would be dropped).
+                guard ledger.lists(watch: entry.settings.name) else { continue }
                 events.append([.walk(rootID: entry.id)])
             case .degraded:
                 table.update(id: entry.id) { $0.nextCheck = now + max(0.05, $0.settings.pollInterval) }

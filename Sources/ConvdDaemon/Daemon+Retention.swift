@@ -43,6 +43,9 @@ extension Daemon {
             return FolderListing.kind(of: entry.settings.input, follow: true) != .folder
         }
         guard let info = folder.status(path.name, follow: entry.settings.followSymlinks) else { return false }
-        return FileVersion(stat: info) == found.version
+        let version = FileVersion(stat: info)
+        // In a fleet the inode another host saw is not this host's: size and mtime decide.
+        return version.size == found.version.size && version.mtimeNs == found.version.mtimeNs
+            && (!ledger.keysInode || version.inode == found.version.inode)
     }
 }

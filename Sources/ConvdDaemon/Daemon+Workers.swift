@@ -86,6 +86,20 @@ extension Daemon {
     /// applies to outputs on local file systems; on network and FUSE file systems (where
     /// syncfs may not reach the server's disk) each file is fsynced.
     private func commit(_ processed: [ProcessedJob]) {
+        // In a fleet, only outputs of files whose leases are still held (with time to spare)
+        // are published: a node stopped or cut off past its lease writes nothing.
+        var processed = processed
+        if !ledger.keysInode {
+            let held = (try? ledger.stillHeld(processed.map(\.job))) ?? []
+            for item in processed where !held.contains(item.job.id) {
+                for file in item.result.staged { file.discard() }
+                // Fenced: back to pending if the lease is still ours after all (this node only
+                // lost sight of the database for a while), nothing if another node holds it.
+                try? ledger.requeue(item.job, readyAt: wallClock(), attempts: item.job.attempts)
+                leaseLost(item.job, entry: item.entry)
+            }
+            processed.removeAll { !held.contains($0.job.id) }
+        }
         let wholeFileSystem = config.withLock { $0.daemon.sync } == .filesystem
         var local: [String: Bool] = [:]
         var bySyncfs: [ProcessedJob] = []
@@ -130,9 +144,10 @@ extension Daemon {
         }
     }
 
-    /// A finish the fence refused: this node's lease expired (it was stopped or cut off) and
-    /// another node holds the file now. Nothing of this run is committed; its outputs, written
-    /// under the same names, hold the same bytes as the other node's.
+    /// A finish the fence refused, or outputs not published: this node's lease expired (it was
+    /// stopped or cut off) and another node holds the file now. Nothing of this run is
+    /// committed (outputs published just before a lease ran out hold what the other node's
+    /// run writes under the same names).
     func leaseLost(_ job: Job, entry: WatchEntry) {
         logger.warning("lease lost: another node took this file over; this run's result is not committed",
                        metadata: ["watch.name": "\(entry.settings.name)",

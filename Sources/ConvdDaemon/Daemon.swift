@@ -226,6 +226,7 @@ public final class Daemon: @unchecked Sendable {
     private func drainBacklog() async -> Int32 {
         while !stopRequested {
             try? await Task.sleep(nanoseconds: 50_000_000)
+            keepUpWithFleet()  // heartbeats, rescue and listing go on in a one-shot run too
             guard events.isEmpty, let outstanding = try? ledger.outstanding(before: wallClock() + 10),
                   outstanding == 0 else { continue }
             break
@@ -249,6 +250,7 @@ public final class Daemon: @unchecked Sendable {
         let deadline = monotonicClock() + timeout
         while counters.withLock({ $0.activeWorkers }) > 0 && monotonicClock() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
+            keepUpWithFleet()  // the jobs finishing keep their leases
         }
         let left = counters.withLock { $0.activeWorkers }
         if left > 0 {

@@ -48,6 +48,10 @@ public protocol Ledger: AnyObject, Sendable {
     @discardableResult
     func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(LedgerError) -> Set<Int64>
 
+    /// The jobs among `jobs` whose leases this node still holds, with a third of a lease to
+    /// spare: their outputs may be published. All of them on one host.
+    func stillHeld(_ jobs: [Job]) throws(LedgerError) -> Set<Int64>
+
     /// This node's log lines after sequence number `seq`, in order (those the log may lack).
     func lines(after seq: Int64) throws(LedgerError) -> [(Int64, String)]
 

@@ -5,6 +5,7 @@
 // shape as the SQLite backend). Not thread-safe by itself: PostgresLedger serialises its use.
 import CLibPQ
 import ConvdSystem
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +67,14 @@ final class PostgresConnection {
 
     private func connect() throws(LedgerError) {
         PQfinish(handle)
-        handle = PQconnectdb(uri)
+        // Defaults that the URI may override: a dead server or a half-open connection (a
+        // partition) is noticed in seconds, not after the kernel's two hours.
+        let keywords = ["connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout", "dbname"]
+        let values = ["5", "1", "5", "2", "3", "10000", uri]
+        handle = withArrayOfCStrings(keywords) { k in
+            withArrayOfCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+        }
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { Self.message(PQerrorMessage($0)) } ?? "out of memory"
             throw LedgerError(description: "postgresql \(Self.redacted(uri)): cannot connect: \(message)")
@@ -74,7 +82,7 @@ final class PostgresConnection {
         // A stray open transaction must not pin the vacuum horizon; a statement stuck behind a
         // lock must not hang a worker; application_name shows convd in pg_stat_activity.
         _ = try execute("SET application_name = 'convd'; SET idle_in_transaction_session_timeout = '60s'; "
-                        + "SET statement_timeout = '30s'; SET lock_timeout = '10s'")
+                        + "SET statement_timeout = '20s'; SET lock_timeout = '5s'")
         backoff = 0.5
     }
 
@@ -154,5 +162,28 @@ final class PostgresConnection {
     private static func message(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "unknown error" }
         return String(cString: text).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+    }
+}
+
+/// `body` with `strings` as a NULL-terminated array of C strings.
+private func withArrayOfCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+    let copies = strings.map { strdup($0) }
+    defer { for c in copies { free(c) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// A connection behind its own lock: one statement or transaction at a time.
+final class PostgresSession: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Only for use before the session is shared (set-up in an initialiser).
+    let connection: PostgresConnection
+
+    init(_ connection: PostgresConnection) { self.connection = connection }
+
+    func with<T>(_ body: (PostgresConnection) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(connection)
     }
 }

@@ -4,8 +4,9 @@
 // - claim: a batch of ready rows with `FOR UPDATE SKIP LOCKED`, each given a lease (token
 //   from a sequence, expiry = now() + lease) owned by this node's incarnation;
 // - heartbeat (every lease/3): this incarnation's leases renewed, the node row touched;
-// - rescue (any node): a running row whose lease expired is pending again and counts a
-//   crash, so a file that kills or stalls two nodes is failed, not passed around forever;
+// - rescue (any node): a running row whose lease expired is pending again (an expiry is not
+//   a crash: a node that dies on a file counts it from its in-flight marks when it restarts,
+//   as on one host);
 // - finish, requeue, drop: fenced by the lease token — a node whose lease expired (stopped,
 //   partitioned) commits nothing; its late finish is refused and reported;
 // - listing: one node per watch holds a TTL lease row in convd_lister and records what it
@@ -15,31 +16,51 @@
 // run twice (a rescued lease), but only one run's effects commit.
 import ConvdSystem
 import Foundation
+import Synchronization
 
-public final class PostgresLedger: Ledger, @unchecked Sendable {
-    private let lock = NSLock()
-    private let db: PostgresConnection
+public final class PostgresLedger: Ledger, Sendable {
+    /// Four connections, so that claims, finishes, maintenance and the rest (discovery,
+    /// status) do not wait for each other's round trips. Finishes are serialised on
+    /// theirs: each one's log lines are written before the next one's, in sequence order.
+    private let claiming: PostgresSession
+    private let finishing: PostgresSession
+    private let general: PostgresSession
+    /// Heartbeats, rescue and election, on a connection of their own: a slow status query or
+    /// listing never delays a heartbeat past the lease.
+    private let keeping: PostgresSession
     /// This node's name (unique in the fleet) and this process's incarnation of it.
     public let node: String
     public let incarnation: String
     private let host: String
-    /// Seconds a claim stays valid without a heartbeat.
+    /// Seconds a claimed job's lease lasts without a heartbeat.
     public let leaseSeconds: Double
     private let onError: @Sendable (String) -> Void
-    // Guarded by `lock`:
-    private var logged: Int64 = 0
-    /// A log write failed or a commit's outcome is unknown: the next finish hands over every
-    /// line of this node since `logged`.
-    private var behind = false
-    private var listers: Set<String> = []
-    /// The rows this process holds leases on and still works on: only these are renewed, so
-    /// a job given up (its finish failed with the database away) runs out and is rescued.
-    private var held: [Int64: Int64] = [:]
-    /// A maintenance round failed: the next good one walks every watch this node lists again
-    /// (what was found while the database was away was not recorded).
-    private var degraded = false
-    private var nextHeartbeat = 0.0, nextRescue = 0.0, nextElection = 0.0
-    private var lastHeartbeatOK = monotonicClock()
+    private let state = Mutex(FleetState())
+
+    /// What this process knows of its place in the fleet.
+    private struct FleetState {
+        /// The last of this node's lines known to be in its log.
+        var logged: Int64 = 0
+        /// A log write failed or a commit's outcome is unknown: the next finish hands over
+        /// every line of this node since `logged`.
+        var behind = false
+        /// The watches this node lists.
+        var listers: Set<String> = []
+        /// The rows this process holds leases on and still works on (id → token): only these
+        /// are renewed, so a job given up (its finish failed with the database away) runs
+        /// out and is rescued.
+        var held: [Int64: Int64] = [:]
+        /// A maintenance round failed: the next good one walks every watch this node lists
+        /// again (what was found while the database was away was not recorded).
+        var degraded = false
+        /// Another process took this node's name (its heartbeat found another incarnation):
+        /// this one claims nothing more.
+        var displaced = false
+        /// The watches this process runs: it claims only their files.
+        var watches: [String] = []
+        var nextHeartbeat = 0.0, nextRescue = 0.0, nextElection = 0.0
+        var lastHeartbeatOK = monotonicClock()
+    }
 
     /// Opens the ledger at `uri`, creating or migrating its schema when the role may.
     /// A daemon node (`register`) records itself in convd_node, refuses to start while another
@@ -48,7 +69,11 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     /// (`convd status`, `log`, `retry`) nothing of the fleet's state changes.
     public init(uri: String, node: String, leaseSeconds: Double = 30, register: Bool, crashed: Set<Int64>? = nil,
                 onError: @escaping @Sendable (String) -> Void = { _ in }) throws(LedgerError) {
-        db = try PostgresConnection(uri: uri)
+        general = PostgresSession(try PostgresConnection(uri: uri))
+        claiming = PostgresSession(try PostgresConnection(uri: uri))
+        finishing = PostgresSession(try PostgresConnection(uri: uri))
+        keeping = PostgresSession(try PostgresConnection(uri: uri))
+        let db = general.connection
         self.node = node
         self.leaseSeconds = leaseSeconds
         self.onError = onError
@@ -65,6 +90,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         }
         guard register else { return }
         try db.transaction { () throws(LedgerError) in
+            // Two processes registering one name at once: one waits for the other's commit.
+            try db.query("SELECT pg_advisory_xact_lock(7468234, hashtext($1))", [.text(node)])
             if let row = try db.query("SELECT host, pid, extract(epoch from now() - heartbeat) FROM convd_node "
                                       + "WHERE name = $1 FOR UPDATE", [.text(node)]).first {
                 let otherHost = row[0] ?? "", otherPid = Int32(row.int(1)), age = row.real(2)
@@ -82,7 +109,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
                     heartbeat = now(), in_flight = 0
                 RETURNING logged_seq
                 """, [.text(node), .text(incarnation), .text(host), .int(Int64(getpid()))])
-            logged = rows.first?.int(0) ?? 0
+            let logged = rows.first?.int(0) ?? 0
+            state.withLock { $0.logged = logged }
             let ids = crashed.map { "{" + $0.map(String.init).joined(separator: ",") + "}" }
             try db.query("""
                 UPDATE convd_file SET state = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires = NULL,
@@ -99,12 +127,6 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     /// The schema version this build uses.
     public static var schemaVersion: Int { PostgresSchema.version }
 
-    private func locked<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
-
     /// `now() + seconds`, as SQL with the parameter `$n`.
     private static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
 
@@ -113,7 +135,7 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         var unique: [String: Discovery] = [:]
         var order: [String] = []
         for d in discoveries {
-            let key = "\(d.watch)\u{0}\(d.path)\u{0}\(d.version.size)\u{0}\(d.version.mtimeNs)"
+            let key = Self.key(d)
             if var seen = unique[key] {
                 seen.moved = seen.moved || d.moved
                 seen.readyAt = d.moved ? min(seen.readyAt, d.readyAt) : max(seen.readyAt, d.readyAt)
@@ -126,7 +148,19 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         let items = order.compactMap { unique[$0] }
         guard !items.isEmpty else { return (0, []) }
         let now = wallClock()
-        return try locked { () throws(LedgerError) in
+        do {
+            return try record(items, now: now)
+        } catch {
+            // What was found is not recorded: the next good maintenance round lists again.
+            state.withLock { $0.degraded = true }
+            throw error
+        }
+    }
+
+    private func record(_ items: [Discovery], now: Double) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
+        var unique: [String: Discovery] = [:]
+        for d in items { unique[Self.key(d)] = d }
+        return try general.with { db throws(LedgerError) in
             var added = 0
             var finished: [FinishedVersion] = []
             for start in stride(from: 0, to: items.count, by: 500) {
@@ -143,10 +177,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
                     INSERT INTO convd_file AS f (watch, path, size, mtime_ns, inode, moved, run_after)
                     VALUES \(values.joined(separator: ", "))
                     ON CONFLICT ON CONSTRAINT convd_file_version DO UPDATE SET
-                        run_after = CASE WHEN excluded.moved THEN least(f.run_after, excluded.run_after)
-                                         ELSE greatest(f.run_after, excluded.run_after) END,
-                        moved = f.moved OR excluded.moved
-                    WHERE f.state = 'pending'
+                        run_after = least(f.run_after, excluded.run_after), moved = true
+                    WHERE f.state = 'pending' AND excluded.moved AND NOT f.moved
                     RETURNING (xmax = 0)
                     """, parameters)
                 added += inserted.filter { $0.bool(0) }.count
@@ -170,32 +202,47 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         }
     }
 
+    /// A text[] parameter.
+    private static func textArray(_ values: [String]) -> PGValue {
+        .text("{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}")
+    }
+
+    /// A version's key as text.
+    private static func key(_ d: Discovery) -> String {
+        "\(d.watch)\u{0}\(d.path)\u{0}\(d.version.size)\u{0}\(d.version.mtimeNs)"
+    }
+
     public func claim(limit: Int, now: Double) throws(LedgerError) -> [Job] {
-        try locked { () throws(LedgerError) in
+        let (displaced, watches) = state.withLock { ($0.displaced, $0.watches) }
+        if displaced { throw LedgerError(description: "another process runs as node \"\(node)\": not claiming") }
+        return try claiming.with { db throws(LedgerError) in
             let jobs = try db.query("""
                 WITH c AS MATERIALIZED (
                     SELECT id FROM convd_file WHERE state = 'pending' AND run_after <= now()
+                      AND ($5::text[] = '{}' OR watch = ANY($5::text[]))
                     ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
                 UPDATE convd_file f SET state = 'running', lease_owner = $2, lease_node = $3,
                     lease_token = nextval('convd_lease_seq'), lease_expires = \(Self.fromNow(4))
                 FROM c WHERE f.id = c.id
                 RETURNING f.id, f.watch, f.path, f.size, f.mtime_ns, f.inode, f.moved, f.attempts,
                     extract(epoch from f.discovered), f.crashes, f.lease_token
-                """, [.int(Int64(limit)), .text(incarnation), .text(node), .real(leaseSeconds)])
+                """, [.int(Int64(limit)), .text(incarnation), .text(node), .real(leaseSeconds),
+                      Self.textArray(watches)])
             .map { r in
                 Job(id: r.int(0), watch: r[1] ?? "", path: r[2] ?? "",
                     version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)), moved: r.bool(6),
                     attempts: Int(r.int(7)), discovered: r.real(8), crashes: Int(r.int(9)), lease: r.int(10))
             }
             .sorted { $0.id < $1.id }
-            for job in jobs { held[job.id] = job.lease }
+            state.withLock { s in for job in jobs { s.held[job.id] = job.lease } }
             return jobs
         }
     }
 
     public func nextReadyAt() throws(LedgerError) -> Double? {
         let now = wallClock()
-        return try locked { () throws(LedgerError) in
+        return try claiming.with { db throws(LedgerError) in
             try db.query("SELECT extract(epoch from min(run_after) - now()) FROM convd_file WHERE state = 'pending'")
                 .first?[0].flatMap(Double.init).map { now + $0 }
         }
@@ -203,7 +250,7 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     public func outstanding(before time: Double) throws(LedgerError) -> Int {
         let now = wallClock()
-        return try locked { () throws(LedgerError) in
+        return try general.with { db throws(LedgerError) in
             Int(try db.query("SELECT count(*) FROM convd_file WHERE state = 'running' OR "
                              + "(state = 'pending' AND run_after < \(Self.fromNow(1)))", [.real(time - now)])
                 .first?.int(0) ?? 0)
@@ -213,8 +260,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     public func requeue(_ job: Job, readyAt: Double, attempts: Int, reason: String?,
                         version: FileVersion?) throws(LedgerError) {
         let now = wallClock()
-        try locked { () throws(LedgerError) in
-            held[job.id] = nil
+        try claiming.with { db throws(LedgerError) in
+            state.withLock { if $0.held[job.id] == job.lease { $0.held[job.id] = nil } }
             let v = version ?? job.version
             if version != nil, !(try db.query("""
                 SELECT 1 FROM convd_file WHERE watch = $1 AND path = $2 AND size = $3 AND mtime_ns = $4 AND id != $5
@@ -233,8 +280,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     }
 
     public func drop(_ job: Job) throws(LedgerError) {
-        try locked { () throws(LedgerError) in
-            held[job.id] = nil
+        try claiming.with { db throws(LedgerError) in
+            state.withLock { if $0.held[job.id] == job.lease { $0.held[job.id] = nil } }
             _ = try db.query("DELETE FROM convd_file WHERE id = $1 AND lease_token = $2 AND state = 'running'",
                              [.int(job.id), .int(job.lease)])
         }
@@ -242,11 +289,11 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(LedgerError) -> Set<Int64> {
         guard !items.isEmpty else { return [] }
-        return try locked { () throws(LedgerError) -> Set<Int64> in
+        return try finishing.with { db throws(LedgerError) -> Set<Int64> in
             var lines: [(seq: Int64, line: String)] = []
             var refused = Set(items.map(\.job.id))
             // Finished or given up: whatever happens below, this process no longer works on them.
-            for item in items { held[item.job.id] = nil }
+            state.withLock { s in for item in items where s.held[item.job.id] == item.job.lease { s.held[item.job.id] = nil } }
             do throws(LedgerError) {
                 try db.transaction { () throws(LedgerError) in
                     // The fence: only rows still running under the tokens we hold.
@@ -281,56 +328,62 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
                 }
             } catch {
                 // The commit may have happened: hand this node's lines over again next time.
-                behind = true
+                state.withLock { $0.behind = true }
                 throw error
             }
             guard let last = lines.last else { return refused }
-            let due = behind ? (try lockedLines(after: logged)).map { (seq: $0.0, line: $0.1) } : lines
-            if wrote(due) {
-                logged = max(logged, due.last?.seq ?? last.seq)
-                behind = false
-            } else {
-                behind = true
+            // Finishes are serialised on this session, so nothing else moves `logged` meanwhile
+            // but setLoggedSeq at start, which only raises it.
+            let (behind, logged) = state.withLock { ($0.behind, $0.logged) }
+            let due = behind ? try Self.lines(of: node, after: logged, in: db).map { (seq: $0.0, line: $0.1) } : lines
+            let ok = wrote(due)
+            state.withLock { s in
+                if ok { s.logged = max(s.logged, due.last?.seq ?? last.seq) }
+                s.behind = !ok
             }
             return refused
         }
     }
 
-    private func lockedLines(after seq: Int64) throws(LedgerError) -> [(Int64, String)] {
+    private static func lines(of node: String, after seq: Int64,
+                              in db: PostgresConnection) throws(LedgerError) -> [(Int64, String)] {
         try db.query("SELECT seq, line FROM convd_file WHERE finished_by = $1 AND seq > $2 ORDER BY seq",
                      [.text(node), .int(seq)]).map { ($0.int(0), $0[1] ?? "") }
     }
 
     public func lines(after seq: Int64) throws(LedgerError) -> [(Int64, String)] {
-        try locked { () throws(LedgerError) in try lockedLines(after: seq) }
+        try general.with { db throws(LedgerError) in try Self.lines(of: node, after: seq, in: db) }
     }
 
     public func allLines(after seq: Int64, limit: Int) throws(LedgerError) -> [(Int64, String)] {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.query("SELECT seq, line FROM convd_file WHERE seq > $1 ORDER BY seq LIMIT $2",
                          [.int(seq), .int(Int64(limit))]).map { ($0.int(0), $0[1] ?? "") }
         }
     }
 
-    public func loggedSeq() throws(LedgerError) -> Int64 { try locked { () throws(LedgerError) in logged } }
+    public func loggedSeq() throws(LedgerError) -> Int64 { state.withLock { $0.logged } }
 
     public func setLoggedSeq(_ seq: Int64) throws(LedgerError) {
-        try locked { () throws(LedgerError) in
-            logged = max(logged, seq)
-            try db.query("UPDATE convd_node SET logged_seq = greatest(logged_seq, $2) WHERE name = $1",
-                         [.text(node), .int(logged)])
+        let logged = state.withLock { s in
+            s.logged = max(s.logged, seq)
+            return s.logged
+        }
+        try general.with { db throws(LedgerError) in
+            _ = try db.query("UPDATE convd_node SET logged_seq = greatest(logged_seq, $2) WHERE name = $1",
+                             [.text(node), .int(logged)])
         }
     }
 
     public func forget(watch: String, path: String) throws(LedgerError) -> Int {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.query("DELETE FROM convd_file WHERE watch = $1 AND path = $2 AND state IN ('done', 'failed') "
                          + "RETURNING id", [.text(watch), .text(path)]).count
         }
     }
 
     public func counts() throws(LedgerError) -> [String: LedgerCounts] {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             var result: [String: LedgerCounts] = [:]
             for row in try db.query("SELECT watch, state, count(*) FROM convd_file GROUP BY watch, state") {
                 var c = result[row[0] ?? "", default: LedgerCounts()]
@@ -349,13 +402,13 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     /// This node's own finished rows (each node prunes what it finished and logged).
     public func pruneCandidates(before cutoff: Double, limit: Int) throws(LedgerError) -> [(id: Int64, discovery: Discovery)] {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.query("""
                 SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
                 WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
                   AND (checked IS NULL OR checked < to_timestamp($3))
                 ORDER BY finished LIMIT $4
-                """, [.text(node), .int(logged), .real(cutoff), .int(Int64(limit))])
+                """, [.text(node), .int(state.withLock { $0.logged }), .real(cutoff), .int(Int64(limit))])
             .map { r in
                 (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
                                      version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)),
@@ -366,7 +419,7 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     public func prune(drop: [Int64], keep: [Int64]) throws(LedgerError) {
         func array(_ ids: [Int64]) -> PGValue { .text("{" + ids.map(String.init).joined(separator: ",") + "}") }
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.transaction { () throws(LedgerError) in
                 try db.query("DELETE FROM convd_file WHERE id = ANY($1::bigint[])", [array(drop)])
                 try db.query("UPDATE convd_file SET checked = now() WHERE id = ANY($1::bigint[])", [array(keep)])
@@ -375,54 +428,77 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     }
 
     public func blocked() throws(LedgerError) -> [(watch: String, count: Int, reason: String)] {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.query("SELECT watch, count(*), max(reason) FROM convd_file WHERE state = 'pending' AND attempts > 0 "
                          + "AND reason IS NOT NULL GROUP BY watch")
             .map { ($0[0] ?? "", Int($0.int(1)), $0[2] ?? "") }
         }
     }
 
+    public func stillHeld(_ jobs: [Job]) throws(LedgerError) -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        // Our own view first: without a heartbeat for most of a lease, nothing may be held.
+        let fresh = state.withLock { monotonicClock() - $0.lastHeartbeatOK < leaseSeconds * 2 / 3 }
+        guard fresh else { return [] }
+        return try claiming.with { db throws(LedgerError) in
+            let pairs = jobs.indices.map { "($\($0 * 2 + 2)::bigint, $\($0 * 2 + 3)::bigint)" }
+            return Set(try db.query("""
+                SELECT id FROM convd_file WHERE state = 'running' AND lease_expires > now() + $1::float8 * interval '1 second'
+                AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
+                """, [.real(leaseSeconds / 3)] + jobs.flatMap { [PGValue.int($0.id), .int($0.lease)] }).map { $0.int(0) })
+        }
+    }
+
     /// Shared storage: size and mtime make a version.
     public var keysInode: Bool { false }
 
-    public func lists(watch: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return listers.contains(watch)
-    }
+    public func lists(watch: String) -> Bool { state.withLock { $0.listers.contains(watch) } }
 
     public func maintain(watches: [String], inFlight: Int) -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
         let now = monotonicClock()
         let period = max(0.2, leaseSeconds / 3)
-        var gained: [String] = []
+        let due = state.withLock { s in
+            (heartbeat: now >= s.nextHeartbeat, rescue: now >= s.nextRescue, election: now >= s.nextElection,
+             held: Array(s.held.keys), logged: s.logged)
+        }
+        state.withLock { $0.watches = watches }
         do {
-            if now >= nextHeartbeat {
-                let ids = "{" + held.keys.map(String.init).joined(separator: ",") + "}"
-                try db.query("UPDATE convd_file SET lease_expires = \(Self.fromNow(2)) "
-                             + "WHERE lease_owner = $1 AND state = 'running' AND id = ANY($3::bigint[])",
-                             [.text(incarnation), .real(leaseSeconds), .text(ids)])
-                try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
-                             + "logged_seq = greatest(logged_seq, $2) WHERE name = $1",
-                             [.text(node), .int(logged), .int(Int64(inFlight))])
-                nextHeartbeat = now + period
-                lastHeartbeatOK = now
-            }
-            if now >= nextRescue {
-                let rescued = try db.query("""
-                    UPDATE convd_file SET state = 'pending', crashes = crashes + 1, run_after = now(),
-                        lease_owner = NULL, lease_token = NULL, lease_expires = NULL
-                    WHERE id IN (SELECT id FROM convd_file WHERE state = 'running' AND lease_expires < now()
-                                 LIMIT 500 FOR UPDATE SKIP LOCKED)
-                    RETURNING watch, path, lease_node
-                    """)
-                for r in rescued {
-                    onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
+            try keeping.with { db throws(LedgerError) in
+                if due.heartbeat {
+                    let ids = "{" + due.held.map(String.init).joined(separator: ",") + "}"
+                    try db.query("UPDATE convd_file SET lease_expires = \(Self.fromNow(2)) "
+                                 + "WHERE lease_owner = $1 AND state = 'running' AND id = ANY($3::bigint[])",
+                                 [.text(incarnation), .real(leaseSeconds), .text(ids)])
+                    let mine = try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
+                                            + "logged_seq = greatest(logged_seq, $2) WHERE name = $1 AND incarnation = $4 "
+                                            + "RETURNING 1",
+                                            [.text(node), .int(due.logged), .int(Int64(inFlight)), .text(incarnation)])
+                    if mine.isEmpty && !state.withLock({ $0.displaced }) {
+                        onError("another process registered as node \"\(node)\": this one claims nothing more "
+                                + "(give each process its own [daemon] node_name)")
+                    }
+                    state.withLock { s in
+                        s.nextHeartbeat = now + period
+                        s.lastHeartbeatOK = now
+                        if mine.isEmpty { s.displaced = true }
+                    }
                 }
-                nextRescue = now + min(5, period)
+                if due.rescue {
+                    let rescued = try db.query("""
+                        UPDATE convd_file SET state = 'pending', run_after = now(),
+                            lease_owner = NULL, lease_token = NULL, lease_expires = NULL
+                        WHERE id IN (SELECT id FROM convd_file WHERE state = 'running' AND lease_expires < now()
+                                     LIMIT 500 FOR UPDATE SKIP LOCKED)
+                        RETURNING watch, path, lease_node
+                        """)
+                    for r in rescued {
+                        onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
+                    }
+                    state.withLock { $0.nextRescue = now + min(5, period) }
+                }
             }
-            if now >= nextElection {
+            guard due.election else { return [] }
+            let roles = try keeping.with { db throws(LedgerError) -> Set<String> in
                 var roles: Set<String> = []
                 for watch in watches {
                     let rows = try db.query("""
@@ -434,33 +510,52 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
                         """, [.text(watch), .text(incarnation), .real(leaseSeconds), .text(node)])
                     if !rows.isEmpty { roles.insert(watch) }
                 }
-                gained = (degraded ? roles : roles.subtracting(listers)).sorted()
-                listers = roles
-                degraded = false
-                nextElection = now + period
+                return roles
+            }
+            return state.withLock { s in
+                let gained = (s.degraded ? roles : roles.subtracting(s.listers)).sorted()
+                s.listers = roles
+                s.degraded = false
+                s.nextElection = now + period
+                return gained
             }
         } catch {
             onError("ledger: \(error)")
-            degraded = true
-            // Without a heartbeat for a whole lease, this node may no longer hold what it held.
-            if now - lastHeartbeatOK > leaseSeconds { listers = [] }
+            state.withLock { s in
+                s.degraded = true
+                // Without a heartbeat for a whole lease, this node may no longer hold what it held.
+                if now - s.lastHeartbeatOK > leaseSeconds { s.listers = [] }
+            }
+            return []
         }
-        return gained
     }
 
     /// A clean stop: the lister roles go at once (another node lists without waiting for the
     /// lease to run out) and the node shows nothing in flight.
     public func leave() {
-        lock.lock()
-        defer { lock.unlock() }
-        _ = try? db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
-        _ = try? db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",
-                          [.text(node), .text(incarnation)])
-        listers = []
+        let held = state.withLock { s in
+            s.listers = []
+            defer { s.held = [:] }
+            return s.held
+        }
+        _ = try? keeping.with { db throws(LedgerError) in
+            // Jobs still held (running at stop_timeout, or claimed and not started) go back now.
+            let pairs = held.map { "(\($0.key)::bigint, \($0.value)::bigint)" }
+            if !pairs.isEmpty {
+                try db.query("""
+                    UPDATE convd_file SET state = 'pending', run_after = now(), lease_owner = NULL, lease_token = NULL,
+                        lease_expires = NULL
+                    WHERE state = 'running' AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
+                    """)
+            }
+            try db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
+            try db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",
+                         [.text(node), .text(incarnation)])
+        }
     }
 
     public func nodes() throws(LedgerError) -> [LedgerNode] {
-        try locked { () throws(LedgerError) in
+        try general.with { db throws(LedgerError) in
             try db.query("SELECT name, host, pid, extract(epoch from now() - heartbeat), in_flight FROM convd_node "
                          + "ORDER BY name")
             .map { LedgerNode(name: $0[0] ?? "", host: $0[1] ?? "", pid: Int32($0.int(2)), heartbeatAge: $0.real(3),

@@ -85,7 +85,9 @@ private final class Fleet: @unchecked Sendable {
         usleep(1_500_000)  // a late duplicate would show up by now
         let lines = self.lines
         let perFile = DaemonFixtures.linesPerFile(lines)
-        #expect(lines.count == count, "\(lines.count) lines for \(count) files", sourceLocation: sourceLocation)
+        let states = (try? server.psql(uri, "SELECT state, count(*) FROM convd_file GROUP BY state")) ?? "?"
+        #expect(lines.count == count, "\(lines.count) lines for \(count) files; ledger: \(states)",
+                sourceLocation: sourceLocation)
         #expect(perFile.count == count && Set(perFile.values) == [1], sourceLocation: sourceLocation)
         let outputs = (try? FileManager.default.contentsOfDirectory(atPath: tree.file("out"))) ?? []
         let failed = lines.filter { $0["outcome"] as? String != "ok" }
@@ -191,7 +193,12 @@ struct FleetTests {
         try server.stop()
         usleep(1_500_000)
         try server.start()
-        #expect(fleet.waitForLines(2000), "\(fleet.lines.count) lines")
+        let finished = fleet.waitForLines(2000, timeout: 90)
+        let listers = ((try? server.psql(fleet.uri, "SELECT * FROM convd_lister")) ?? "?")
+            + ((try? server.psql(fleet.uri, "SELECT lease_owner, count(*), min(lease_expires), max(lease_expires), now() "
+                                 + "FROM convd_file WHERE state = 'running' GROUP BY 1")) ?? "?")
+        let tails = fleet.nodes.map { $0.stderr.split(separator: "\n").filter { !$0.contains("lease ") }.suffix(25) }
+        #expect(finished, "\(fleet.lines.count) lines; listers: \(listers); \(tails)")
         try fleet.checkExactlyOnce(2000)
         let running = fleet.nodes.filter { $0.isRunning }.count
         #expect(running == 2)

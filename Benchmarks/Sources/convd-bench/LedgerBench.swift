@@ -10,7 +10,7 @@ func runLedgerBenchmarks(rows: Int, runs: Int = 11) {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/ledger.sqlite"
     do {
-        let ledger = try Ledger(path: path)
+        let ledger = try SQLiteLedger(path: path)
         var batch: [Discovery] = []
         for i in 0..<rows {
             batch.append(Discovery(watch: "w\(i % 4)", path: "d\(i % 1000)/f\(i).png",
@@ -30,7 +30,7 @@ func runLedgerBenchmarks(rows: Int, runs: Int = 11) {
         update.arguments = [path, sql]
         try? update.run()
         update.waitUntilExit()
-        let reopened = try Ledger(path: path)
+        let reopened = try SQLiteLedger(path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let counts = measure(runs: runs) { _ = try? reopened.counts() }
         report([("bench", quoted("ledger-status-counts")), ("rows", "\(rows)"), ("bytes", "\(size)")], counts)
