@@ -42,9 +42,14 @@ final class PostgresConnection {
     private var retryAt = 0.0
     private var backoff = 0.5
 
-    /// Connects to `uri` (a libpq connection URI or key=value string).
-    init(uri: String) throws(LedgerError) {
+    /// Statements run on every (re)connection after convd's own settings.
+    private let setup: String
+
+    /// Connects to `uri` (a libpq connection URI or key=value string); `setup` (settings of
+    /// this session) runs again after every reconnect.
+    init(uri: String, setup: String = "") throws(LedgerError) {
         self.uri = uri
+        self.setup = setup
         try connect()
     }
 
@@ -83,6 +88,7 @@ final class PostgresConnection {
         // lock must not hang a worker; application_name shows convd in pg_stat_activity.
         _ = try execute("SET application_name = 'convd'; SET idle_in_transaction_session_timeout = '60s'; "
                         + "SET statement_timeout = '20s'; SET lock_timeout = '5s'")
+        if !setup.isEmpty { _ = try execute(setup) }
         backoff = 0.5
     }
 
