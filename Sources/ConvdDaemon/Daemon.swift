@@ -97,7 +97,10 @@ public final class Daemon: @unchecked Sendable {
         reconcileLog()
         // In a fleet, another node's temporaries may be in use: only those older than two leases go.
         sweepTemporaries(olderThan: settings.sharedLedger ? 2 * settings.leaseSeconds : 0)
-        _ = ledger.maintain(watches: table.all.map(\.settings.name), inFlight: 0)  // take the free lister roles
+        // Take the free lister roles now (the watches are walked as they start).
+        for name in ledger.maintain(watches: table.all.map(\.settings.name), inFlight: 0) {
+            logger.info("listing this watch for the fleet", metadata: ["watch.name": "\(name)"])
+        }
         startThreads(workers: settings.workers)
         for entry in table.all { start(entry) }
         while !table.all.allSatisfy(\.established) && !stopRequested {

@@ -82,11 +82,12 @@ final class PostgresConnection {
         }
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { Self.message(PQerrorMessage($0)) } ?? "out of memory"
-            throw LedgerError(description: "postgresql \(Self.redacted(uri)): cannot connect: \(message)")
+            throw LedgerError(description: "postgresql: cannot connect: \(message)")
         }
         // A stray open transaction must not pin the vacuum horizon; a statement stuck behind a
         // lock must not hang a worker; application_name shows convd in pg_stat_activity.
-        _ = try execute("SET application_name = 'convd'; SET idle_in_transaction_session_timeout = '60s'; "
+        _ = try execute("SET client_min_messages = warning; "  // no NOTICE lines on stderr
+                        + "SET application_name = 'convd'; SET idle_in_transaction_session_timeout = '60s'; "
                         + "SET statement_timeout = '20s'; SET lock_timeout = '5s'")
         if !setup.isEmpty { _ = try execute(setup) }
         backoff = 0.5
@@ -97,7 +98,7 @@ final class PostgresConnection {
         guard PQstatus(handle) != CONNECTION_OK else { return }
         let now = monotonicClock()
         guard now >= retryAt else {
-            throw LedgerError(description: "postgresql \(Self.redacted(uri)): connection lost; reconnecting")
+            throw LedgerError(description: "postgresql: connection lost; reconnecting")
         }
         do {
             try connect()

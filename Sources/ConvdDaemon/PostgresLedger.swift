@@ -101,7 +101,9 @@ public final class PostgresLedger: Ledger, Sendable {
             if let row = try db.query("SELECT host, pid, extract(epoch from now() - heartbeat) FROM convd_node "
                                       + "WHERE name = $1 FOR UPDATE", [.text(node)]).first {
                 let otherHost = row[0] ?? "", otherPid = Int32(row.int(1)), age = row.real(2)
-                let alive = otherHost == host ? kill(otherPid, 0) == 0 : age < leaseSeconds
+                // Alive: a heartbeat within a lease, and on this host a process with that pid (a
+                // zombie, or a hung process that resumes later, finds itself displaced).
+                let alive = age < leaseSeconds && (otherHost != host || kill(otherPid, 0) == 0)
                 if alive {
                     throw LedgerError(description: "another convd named \"\(node)\" is running (host \(otherHost), pid "
                                       + "\(otherPid), heartbeat \(Int(age)) s ago): give each node its own "
