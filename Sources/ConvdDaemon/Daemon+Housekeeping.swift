@@ -133,7 +133,7 @@ extension Daemon {
         return DaemonStatus(pid: getpid(), started: isoTime(startedAt), updated: isoTime(wallClock()), state: state,
                             overflows: c.overflows, rescans: c.rescans, watches: watches,
                             node: settings.sharedLedger ? settings.nodeName : nil,
-                            nodes: settings.sharedLedger ? (try? ledger.nodes()) : nil)
+                            nodes: settings.sharedLedger ? (try? ledger.nodes()) : nil, ledger: ledger.problem)
     }
 
     func writeStatus(_ status: DaemonStatus) {

@@ -92,6 +92,10 @@ public protocol Ledger: AnyObject, Sendable {
     /// A node restarted under the same name takes its previous incarnation's lister roles at once.
     func maintain(watches: [String], inFlight: Int) -> [String]
 
+    /// What keeps this node from working with the ledger now (the database unreachable for
+    /// longer than a heartbeat period), or nil.
+    var problem: String? { get }
+
     /// A clean stop: gives up what this node holds for the fleet (lister roles). Nothing on one host.
     func leave()
 

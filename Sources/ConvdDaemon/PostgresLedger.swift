@@ -311,19 +311,27 @@ public final class PostgresLedger: Ledger, Sendable {
             state.withLock { s in for item in items where s.held[item.job.id] == item.job.lease { s.held[item.job.id] = nil } }
             do throws(LedgerError) {
                 try db.transaction { () throws(LedgerError) in
-                    // The fence: only rows still running under the tokens we hold.
+                    // One statement: the fence (only rows still running under the tokens we
+                    // hold, locked in id order), what this node's log holds so far (the lines of
+                    // the finishes before this one, for the reconciliation after a crash), and a
+                    // block of sequence numbers. The counter row's lock is held to the commit,
+                    // so sequence order is commit order.
+                    let n = items.count * 2
                     let pairs = items.indices.map { "($\($0 * 2 + 1)::bigint, $\($0 * 2 + 2)::bigint)" }
                     let held = try db.query("""
-                        SELECT id FROM convd_file WHERE state = 'running'
-                        AND (id, lease_token) IN (\(pairs.joined(separator: ", "))) FOR UPDATE
-                        """, items.flatMap { [PGValue.int($0.job.id), .int($0.job.lease)] })
-                    let accepted = Set(held.map { $0.int(0) })
+                        WITH held AS (SELECT id FROM convd_file WHERE state = 'running'
+                                      AND (id, lease_token) IN (\(pairs.joined(separator: ", "))) ORDER BY id FOR UPDATE),
+                             logged AS (UPDATE convd_node SET logged_seq = greatest(logged_seq, $\(n + 1))
+                                        WHERE name = $\(n + 2) AND incarnation = $\(n + 3)),
+                             block AS (UPDATE convd_meta SET value = value + (SELECT count(*) FROM held)
+                                       WHERE key = 'next_seq' RETURNING value - (SELECT count(*) FROM held) AS first)
+                        SELECT block.first, held.id FROM block, held
+                        """, items.flatMap { [PGValue.int($0.job.id), .int($0.job.lease)] }
+                            + [.int(state.withLock { $0.logged }), .text(node), .text(incarnation)])
+                    let accepted = Set(held.map { $0.int(1) })
                     let kept = items.filter { accepted.contains($0.job.id) }
                     refused.subtract(accepted)
-                    guard !kept.isEmpty else { return }
-                    // The counter row's lock is held to the commit: sequence order is commit order.
-                    let first = try db.query("UPDATE convd_meta SET value = value + $1 WHERE key = 'next_seq' "
-                                             + "RETURNING value - $1", [.int(Int64(kept.count))]).first?.int(0) ?? 1
+                    guard let first = held.first?.int(0), !kept.isEmpty else { return }
                     var values: [String] = [], parameters: [PGValue] = [.text(node)]
                     for (offset, item) in kept.enumerated() {
                         let seq = first + Int64(offset)
@@ -467,6 +475,12 @@ public final class PostgresLedger: Ledger, Sendable {
     /// Shared storage: size and mtime make a version.
     public var keysInode: Bool { false }
 
+    public var problem: String? {
+        let silent = state.withLock { monotonicClock() - $0.lastHeartbeatOK }
+        guard silent > 2 * max(0.2, leaseSeconds / 3) else { return nil }
+        return "no heartbeat reached the database for \(Int(silent)) s; reconnecting"
+    }
+
     public func lists(watch: String) -> Bool { state.withLock { $0.listers.contains(watch) } }
 
     public func maintain(watches: [String], inFlight: Int) -> [String] {
@@ -481,9 +495,12 @@ public final class PostgresLedger: Ledger, Sendable {
             try keeping.with { db throws(LedgerError) in
                 if due.heartbeat {
                     let ids = "{" + due.held.map(String.init).joined(separator: ",") + "}"
-                    try db.query("UPDATE convd_file SET lease_expires = \(Self.fromNow(2)) "
-                                 + "WHERE lease_owner = $1 AND state = 'running' AND id = ANY($3::bigint[])",
-                                 [.text(incarnation), .real(leaseSeconds), .text(ids)])
+                    // Rows locked in id order, as the finish's fence locks them: no deadlock.
+                    try db.query("""
+                        UPDATE convd_file SET lease_expires = \(Self.fromNow(2))
+                        WHERE id IN (SELECT id FROM convd_file WHERE lease_owner = $1 AND state = 'running'
+                                     AND id = ANY($3::bigint[]) ORDER BY id FOR UPDATE)
+                        """, [.text(incarnation), .real(leaseSeconds), .text(ids)])
                     let mine = try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
                                             + "logged_seq = greatest(logged_seq, $2) WHERE name = $1 AND incarnation = $4 "
                                             + "RETURNING 1",

@@ -241,6 +241,9 @@ public final class SQLiteLedger: Ledger {
     /// No fleet to keep up with.
     public func maintain(watches: [String], inFlight: Int) -> [String] { [] }
 
+    /// An SQLite error is reported where it happens.
+    public var problem: String? { nil }
+
     /// Nothing held for others.
     public func leave() {}
 

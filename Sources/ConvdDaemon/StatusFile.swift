@@ -31,6 +31,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     /// The counts of the watches are then the fleet's.
     public var node: String?
     public var nodes: [LedgerNode]?
+    /// What is wrong with the ledger, when something is (a fleet node that lost its database).
+    public var ledger: String?
 
     /// `processed N, failed F, queued Q` (+ what is blocked): the systemd STATUS text.
     public var summary: String {
@@ -42,6 +44,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         if !blocked.isEmpty { text += "; blocked: " + blocked.joined(separator: "; ") }
         let degraded = watches.filter { $0.mode.hasPrefix("degraded") }.map(\.name)
         if !degraded.isEmpty { text += "; degraded: " + degraded.joined(separator: ", ") }
+        if let ledger { text += "; ledger: " + ledger }
         return text
     }
 

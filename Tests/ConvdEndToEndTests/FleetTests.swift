@@ -181,7 +181,7 @@ struct FleetTests {
             .count == 1)
     }
 
-    @Test("the database restarted in the middle of a burst: nothing lost, nothing twice")
+    @Test("the database restarted in the middle of a burst: reported in the status, nothing lost, nothing twice")
     func databaseRestart() throws {
         let server = try PostgresServer()
         let fleet = try Fleet(nodes: 2, server: server)
@@ -191,7 +191,12 @@ struct FleetTests {
         try fleet.drop(2000)
         #expect(DaemonHarness.poll(timeout: 120) { fleet.lines.count >= 300 })
         try server.stop()
-        usleep(1_500_000)
+        // The nodes say so in STATUS (and the status file) while the database is away.
+        let reported = DaemonHarness.poll(timeout: 15) {
+            let data = FileManager.default.contents(atPath: fleet.nodes[0].path("state/status.json")) ?? Data()
+            return String(decoding: data, as: UTF8.self).contains("no heartbeat reached the database")
+        }
+        #expect(reported, "\(fleet.nodes[0].stderr.suffix(1500))")
         try server.start()
         let finished = fleet.waitForLines(2000, timeout: 90)
         let listers = ((try? server.psql(fleet.uri, "SELECT * FROM convd_lister")) ?? "?")

@@ -46,6 +46,7 @@ struct StatusCommand: ParsableCommand {
             // nothing an attacker chose reaches the terminal unescaped (audit #8).
             print(DisplayText.escaped("convd pid \(status.pid): \(alive ? status.state : "not running") (started "
                   + "\(status.started), updated \(status.updated)); overflows \(status.overflows), rescans \(status.rescans)"))
+            if let problem = status.ledger { print("ledger: " + DisplayText.escaped(problem)) }
             let rows = [["WATCH", "MODE", "PROCESSED", "FAILED", "QUEUED", "BLOCKED"]]
                 + status.watches.map { [$0.name, $0.mode, "\($0.processed)", "\($0.failed)", "\($0.queued)", $0.blocked ?? "-"]
                     .map(DisplayText.escaped) }
