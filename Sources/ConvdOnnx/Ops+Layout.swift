@@ -297,7 +297,7 @@ extension Operators {
                 pads = try b.ints("pads") ?? []
                 value = try b.float("value", 0)
             }
-            guard pads.count == 2 * rank, pads.allSatisfy({ abs($0) <= b.maxElements }) else {
+            guard pads.count == 2 * rank, pads.allSatisfy({ $0.magnitude <= UInt(b.maxElements) }) else {
                 throw .attribute("pads need \(2 * rank) values of at most \(b.maxElements)")
             }
             let out = (0..<rank).map { x.shape[$0] + pads[$0] + pads[rank + $0] }
