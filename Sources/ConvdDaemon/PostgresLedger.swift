@@ -22,23 +22,23 @@ public final class PostgresLedger: Ledger, Sendable {
     /// Four connections, so that claims, finishes, maintenance and the rest (discovery,
     /// status) do not wait for each other's round trips. Finishes are serialised on
     /// theirs: each one's log lines are written before the next one's, in sequence order.
-    private let claiming: PostgresSession
-    private let finishing: PostgresSession
-    private let general: PostgresSession
+    let claiming: PostgresSession
+    let finishing: PostgresSession
+    let general: PostgresSession
     /// Heartbeats, rescue and election, on a connection of their own: a slow status query or
     /// listing never delays a heartbeat past the lease.
-    private let keeping: PostgresSession
+    let keeping: PostgresSession
     /// This node's name (unique in the fleet) and this process's incarnation of it.
     public let node: String
     public let incarnation: String
     private let host: String
     /// Seconds a claimed job's lease lasts without a heartbeat.
     public let leaseSeconds: Double
-    private let onError: @Sendable (String) -> Void
-    private let state = Mutex(FleetState())
+    let onError: @Sendable (String) -> Void
+    let state = Mutex(FleetState())
 
     /// What this process knows of its place in the fleet.
-    private struct FleetState {
+    struct FleetState {
         /// The last of this node's lines known to be in its log.
         var logged: Int64 = 0
         /// A log write failed or a commit's outcome is unknown: the next finish hands over
@@ -136,7 +136,7 @@ public final class PostgresLedger: Ledger, Sendable {
     public static var schemaVersion: Int { PostgresSchema.version }
 
     /// `now() + seconds`, as SQL with the parameter `$n`.
-    private static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
+    static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
 
     public func record(_ discoveries: [Discovery]) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
         // One row per key in a statement (ON CONFLICT DO UPDATE may touch a row once).
@@ -192,7 +192,7 @@ public final class PostgresLedger: Ledger, Sendable {
                 added += touched.filter { $0.bool(4) }.count
                 // Versions known before and left alone may be finished: a rescan completes an
                 // interrupted after-action. (A burst of new files needs no second query.)
-                let returned = Set(touched.map { "\($0[0] ?? "")\u{0}\($0[1] ?? "")\u{0}\($0.int(2))\u{0}\($0.int(3))" })
+                let returned = Set(touched.map(Self.key))
                 let known = chunk.filter { !returned.contains(Self.key($0)) }
                 guard !known.isEmpty else { continue }
                 var keys: [String] = [], keyParameters: [PGValue] = []
@@ -208,8 +208,7 @@ public final class PostgresLedger: Ledger, Sendable {
                         AND f.mtime_ns = v.mtime_ns
                     WHERE f.state IN ('done', 'failed')
                     """, keyParameters) {
-                    guard let d = unique["\(row[0] ?? "")\u{0}\(row[1] ?? "")\u{0}\(row.int(2))\u{0}\(row.int(3))"]
-                    else { continue }
+                    guard let d = unique[Self.key(row)] else { continue }
                     finished.append(FinishedVersion(discovery: d, failed: row[4] == "failed", reason: row[5]))
                 }
             }
@@ -225,7 +224,14 @@ public final class PostgresLedger: Ledger, Sendable {
 
     /// A version's key as text.
     private static func key(_ d: Discovery) -> String {
-        "\(d.watch)\u{0}\(d.path)\u{0}\(d.version.size)\u{0}\(d.version.mtimeNs)"
+        key(d.watch, d.path, d.version.size, d.version.mtimeNs)
+    }
+
+    /// The key of a row whose first four columns are watch, path, size and mtime_ns.
+    private static func key(_ row: PGRow) -> String { key(row[0] ?? "", row[1] ?? "", row.int(2), row.int(3)) }
+
+    private static func key(_ watch: String, _ path: String, _ size: Int64, _ mtimeNs: Int64) -> String {
+        "\(watch)\u{0}\(path)\u{0}\(size)\u{0}\(mtimeNs)"
     }
 
     public func claim(limit: Int, now: Double) throws(LedgerError) -> [Job] {
@@ -368,230 +374,9 @@ public final class PostgresLedger: Ledger, Sendable {
         }
     }
 
-    private static func lines(of node: String, after seq: Int64,
+    static func lines(of node: String, after seq: Int64,
                               in db: PostgresConnection) throws(LedgerError) -> [(Int64, String)] {
         try db.query("SELECT seq, line FROM convd_file WHERE finished_by = $1 AND seq > $2 ORDER BY seq",
                      [.text(node), .int(seq)]).map { ($0.int(0), $0[1] ?? "") }
-    }
-
-    public func lines(after seq: Int64) throws(LedgerError) -> [(Int64, String)] {
-        try general.with { db throws(LedgerError) in try Self.lines(of: node, after: seq, in: db) }
-    }
-
-    public func allLines(after seq: Int64, limit: Int) throws(LedgerError) -> [(Int64, String)] {
-        try general.with { db throws(LedgerError) in
-            try db.query("SELECT seq, line FROM convd_file WHERE seq > $1 ORDER BY seq LIMIT $2",
-                         [.int(seq), .int(Int64(limit))]).map { ($0.int(0), $0[1] ?? "") }
-        }
-    }
-
-    public func loggedSeq() throws(LedgerError) -> Int64 { state.withLock { $0.logged } }
-
-    public func setLoggedSeq(_ seq: Int64) throws(LedgerError) {
-        let logged = state.withLock { s in
-            s.logged = max(s.logged, seq)
-            return s.logged
-        }
-        try general.with { db throws(LedgerError) in
-            _ = try db.query("UPDATE convd_node SET logged_seq = greatest(logged_seq, $2) WHERE name = $1",
-                             [.text(node), .int(logged)])
-        }
-    }
-
-    public func forget(watch: String, path: String) throws(LedgerError) -> Int {
-        try general.with { db throws(LedgerError) in
-            try db.query("DELETE FROM convd_file WHERE watch = $1 AND path = $2 AND state IN ('done', 'failed') "
-                         + "RETURNING id", [.text(watch), .text(path)]).count
-        }
-    }
-
-    public func counts() throws(LedgerError) -> [String: LedgerCounts] {
-        try general.with { db throws(LedgerError) in
-            var result: [String: LedgerCounts] = [:]
-            for row in try db.query("SELECT watch, state, count(*) FROM convd_file GROUP BY watch, state") {
-                var c = result[row[0] ?? "", default: LedgerCounts()]
-                let n = Int(row.int(2))
-                switch row[1] {
-                case "done": c.done = n
-                case "failed": c.failed = n
-                case "running": c.running = n
-                default: c.pending = n
-                }
-                result[row[0] ?? ""] = c
-            }
-            return result
-        }
-    }
-
-    /// This node's own finished rows (each node prunes what it finished and logged).
-    public func pruneCandidates(before cutoff: Double, limit: Int) throws(LedgerError) -> [(id: Int64, discovery: Discovery)] {
-        try general.with { db throws(LedgerError) in
-            try db.query("""
-                SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
-                WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
-                  AND (checked IS NULL OR checked < to_timestamp($3))
-                ORDER BY finished LIMIT $4
-                """, [.text(node), .int(state.withLock { $0.logged }), .real(cutoff), .int(Int64(limit))])
-            .map { r in
-                (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
-                                     version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)),
-                                     moved: false, readyAt: 0))
-            }
-        }
-    }
-
-    public func prune(drop: [Int64], keep: [Int64]) throws(LedgerError) {
-        func array(_ ids: [Int64]) -> PGValue { .text("{" + ids.map(String.init).joined(separator: ",") + "}") }
-        try general.with { db throws(LedgerError) in
-            try db.transaction { () throws(LedgerError) in
-                try db.query("DELETE FROM convd_file WHERE id = ANY($1::bigint[])", [array(drop)])
-                try db.query("UPDATE convd_file SET checked = now() WHERE id = ANY($1::bigint[])", [array(keep)])
-            }
-        }
-    }
-
-    public func blocked() throws(LedgerError) -> [(watch: String, count: Int, reason: String)] {
-        try general.with { db throws(LedgerError) in
-            try db.query("SELECT watch, count(*), max(reason) FROM convd_file WHERE state = 'pending' AND attempts > 0 "
-                         + "AND reason IS NOT NULL GROUP BY watch")
-            .map { ($0[0] ?? "", Int($0.int(1)), $0[2] ?? "") }
-        }
-    }
-
-    public func stillHeld(_ jobs: [Job]) throws(LedgerError) -> Set<Int64> {
-        guard !jobs.isEmpty else { return [] }
-        // Our own view first: without a heartbeat for most of a lease, nothing may be held.
-        let fresh = state.withLock { monotonicClock() - $0.lastHeartbeatOK < leaseSeconds * 2 / 3 }
-        guard fresh else { return [] }
-        return try claiming.with { db throws(LedgerError) in
-            let pairs = jobs.indices.map { "($\($0 * 2 + 2)::bigint, $\($0 * 2 + 3)::bigint)" }
-            return Set(try db.query("""
-                SELECT id FROM convd_file WHERE state = 'running' AND lease_expires > now() + $1::float8 * interval '1 second'
-                AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
-                """, [.real(leaseSeconds / 3)] + jobs.flatMap { [PGValue.int($0.id), .int($0.lease)] }).map { $0.int(0) })
-        }
-    }
-
-    /// Shared storage: size and mtime make a version.
-    public var keysInode: Bool { false }
-
-    public var problem: String? {
-        let silent = state.withLock { monotonicClock() - $0.lastHeartbeatOK }
-        guard silent > 2 * max(0.2, leaseSeconds / 3) else { return nil }
-        return "no heartbeat reached the database for \(Int(silent)) s; reconnecting"
-    }
-
-    public func lists(watch: String) -> Bool { state.withLock { $0.listers.contains(watch) } }
-
-    public func maintain(watches: [String], inFlight: Int) -> [String] {
-        let now = monotonicClock()
-        let period = max(0.2, leaseSeconds / 3)
-        let due = state.withLock { s in
-            (heartbeat: now >= s.nextHeartbeat, rescue: now >= s.nextRescue, election: now >= s.nextElection,
-             held: Array(s.held.keys), logged: s.logged)
-        }
-        state.withLock { $0.watches = watches }
-        do {
-            try keeping.with { db throws(LedgerError) in
-                if due.heartbeat {
-                    let ids = "{" + due.held.map(String.init).joined(separator: ",") + "}"
-                    // Rows locked in id order, as the finish's fence locks them: no deadlock.
-                    try db.query("""
-                        UPDATE convd_file SET lease_expires = \(Self.fromNow(2))
-                        WHERE id IN (SELECT id FROM convd_file WHERE lease_owner = $1 AND state = 'running'
-                                     AND id = ANY($3::bigint[]) ORDER BY id FOR UPDATE)
-                        """, [.text(incarnation), .real(leaseSeconds), .text(ids)])
-                    let mine = try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
-                                            + "logged_seq = greatest(logged_seq, $2) WHERE name = $1 AND incarnation = $4 "
-                                            + "RETURNING 1",
-                                            [.text(node), .int(due.logged), .int(Int64(inFlight)), .text(incarnation)])
-                    if mine.isEmpty && !state.withLock({ $0.displaced }) {
-                        onError("another process registered as node \"\(node)\": this one claims nothing more "
-                                + "(give each process its own [daemon] node_name)")
-                    }
-                    state.withLock { s in
-                        s.nextHeartbeat = now + period
-                        s.lastHeartbeatOK = now
-                        if mine.isEmpty { s.displaced = true }
-                    }
-                }
-                if due.rescue {
-                    let rescued = try db.query("""
-                        UPDATE convd_file SET state = 'pending', run_after = now(),
-                            lease_owner = NULL, lease_token = NULL, lease_expires = NULL
-                        WHERE id IN (SELECT id FROM convd_file WHERE state = 'running' AND lease_expires < now()
-                                     LIMIT 500 FOR UPDATE SKIP LOCKED)
-                        RETURNING watch, path, lease_node
-                        """)
-                    for r in rescued {
-                        onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
-                    }
-                    state.withLock { $0.nextRescue = now + min(5, period) }
-                }
-            }
-            guard due.election else { return [] }
-            let roles = try keeping.with { db throws(LedgerError) -> Set<String> in
-                var roles: Set<String> = []
-                for watch in watches {
-                    let rows = try db.query("""
-                        INSERT INTO convd_lister AS l VALUES ($1, $2, 1, \(Self.fromNow(3)))
-                        ON CONFLICT (watch) DO UPDATE SET holder = $2, expires = \(Self.fromNow(3)),
-                            term = l.term + CASE WHEN l.holder = $2 THEN 0 ELSE 1 END
-                        WHERE l.holder = $2 OR l.expires < now() OR split_part(l.holder, '/', 1) = $4
-                        RETURNING term
-                        """, [.text(watch), .text(incarnation), .real(leaseSeconds), .text(node)])
-                    if !rows.isEmpty { roles.insert(watch) }
-                }
-                return roles
-            }
-            return state.withLock { s in
-                let gained = (s.degraded ? roles : roles.subtracting(s.listers)).sorted()
-                s.listers = roles
-                s.degraded = false
-                s.nextElection = now + period
-                return gained
-            }
-        } catch {
-            onError("ledger: \(error)")
-            state.withLock { s in
-                s.degraded = true
-                // Without a heartbeat for a whole lease, this node may no longer hold what it held.
-                if now - s.lastHeartbeatOK > leaseSeconds { s.listers = [] }
-            }
-            return []
-        }
-    }
-
-    /// A clean stop: the lister roles go at once (another node lists without waiting for the
-    /// lease to run out) and the node shows nothing in flight.
-    public func leave() {
-        let held = state.withLock { s in
-            s.listers = []
-            defer { s.held = [:] }
-            return s.held
-        }
-        _ = try? keeping.with { db throws(LedgerError) in
-            // Jobs still held (running at stop_timeout, or claimed and not started) go back now.
-            let pairs = held.map { "(\($0.key)::bigint, \($0.value)::bigint)" }
-            if !pairs.isEmpty {
-                try db.query("""
-                    UPDATE convd_file SET state = 'pending', run_after = now(), lease_owner = NULL, lease_token = NULL,
-                        lease_expires = NULL
-                    WHERE state = 'running' AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
-                    """)
-            }
-            try db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
-            try db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",
-                         [.text(node), .text(incarnation)])
-        }
-    }
-
-    public func nodes() throws(LedgerError) -> [LedgerNode] {
-        try general.with { db throws(LedgerError) in
-            try db.query("SELECT name, host, pid, extract(epoch from now() - heartbeat), in_flight FROM convd_node "
-                         + "ORDER BY name")
-            .map { LedgerNode(name: $0[0] ?? "", host: $0[1] ?? "", pid: Int32($0.int(2)), heartbeatAge: $0.real(3),
-                              inFlight: Int($0.int(4))) }
-        }
     }
 }
