@@ -23,6 +23,10 @@ struct RunCommand: AsyncParsableCommand {
 
             With --oneshot, convd processes what is in the input folders and exits: 0, or 1 if a \
             file failed or is still waiting (for cron where a daemon does not fit).
+
+            With [daemon] ledger set to a PostgreSQL URI, several convd processes (each with its own \
+            node_name) share the same folders and process each file once between them; see 'convd \
+            ledger init', 'convd log' and the README's "More than one host".
             """
     )
 
