@@ -102,6 +102,7 @@ public final class Daemon: @unchecked Sendable {
             logger.info("listing this watch for the fleet", metadata: ["watch.name": "\(name)"])
         }
         startThreads(workers: settings.workers)
+        ledger.watchForWork { [scheduler] in scheduler.wake() }
         for entry in table.all { start(entry) }
         while !table.all.allSatisfy(\.established) && !stopRequested {
             try? await Task.sleep(nanoseconds: 10_000_000)

@@ -96,6 +96,10 @@ public protocol Ledger: AnyObject, Sendable {
     /// longer than a heartbeat period), or nil.
     var problem: String? { get }
 
+    /// Calls `wake` when another node may have made work ready (a fleet's notifications;
+    /// nothing on one host, where discovery wakes the scheduler itself). Ends at `leave`.
+    func watchForWork(_ wake: @escaping @Sendable () -> Void)
+
     /// A clean stop: gives up what this node holds for the fleet (lister roles). Nothing on one host.
     func leave()
 

@@ -38,6 +38,8 @@ public struct Job: Sendable, Equatable {
 }
 
 /// A job to finish: done or failed, with its classification log line made from its seq.
+/// The line is a JSON object whose first member is the seq (`{"seq":N,...`): the PostgreSQL
+/// ledger makes it once with seq 0 and puts the real number in when the database assigns it.
 public struct Finish {
     public var job: Job
     public var failed: Bool

@@ -8,16 +8,26 @@ import Synchronization
 extension PostgresLedger {
     public func stillHeld(_ jobs: [Job]) throws(LedgerError) -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
-        // Our own view first: without a heartbeat for most of a lease, nothing may be held.
-        let fresh = state.withLock { monotonicClock() - $0.lastHeartbeatOK < leaseSeconds * 2 / 3 }
-        guard fresh else { return [] }
-        return try claiming.with { db throws(LedgerError) in
-            let pairs = jobs.indices.map { "($\($0 * 2 + 2)::bigint, $\($0 * 2 + 3)::bigint)" }
-            return Set(try db.query("""
-                SELECT id FROM convd_file WHERE state = 'running' AND lease_expires > now() + $1::float8 * interval '1 second'
-                AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
-                """, [.real(leaseSeconds / 3)] + jobs.flatMap { [PGValue.int($0.id), .int($0.lease)] }).map { $0.int(0) })
+        // Our own count first (HeldLease): no round trip for leases claimed or renewed less
+        // than two thirds of a lease ago. The others (a heartbeat late, a renewal that did
+        // not include them) are asked of the database.
+        let now = monotonicClock()
+        let (sure, fresh) = state.withLock { s in
+            (Set(jobs.filter { job in
+                s.held[job.id].map { $0.token == job.lease && now - $0.renewed < leaseSeconds * 2 / 3 } ?? false
+            }.map(\.id)).subtracting(s.displaced ? Set(jobs.map(\.id)) : []),
+             now - s.lastHeartbeatOK < leaseSeconds * 2 / 3)
         }
+        let unsure = jobs.filter { !sure.contains($0.id) }
+        // Without a heartbeat for most of a lease, nothing else may be held.
+        guard !unsure.isEmpty, fresh else { return sure }
+        // On the committer's own session: a check never waits behind the workers' claims.
+        return try sure.union(finishing.with { db throws(LedgerError) in
+            Set(try db.query("""
+                SELECT f.id FROM convd_file f
+                WHERE \(Self.leased(ids: 2, tokens: 3)) AND f.lease_expires > now() + $1::float8 * interval '1 second'
+                """, [.real(leaseSeconds / 3), .array(unsure.map(\.id)), .array(unsure.map(\.lease))]).map { $0.int(0) })
+        })
     }
 
     /// Shared storage: size and mtime make a version.
@@ -36,19 +46,27 @@ extension PostgresLedger {
         let period = max(0.2, leaseSeconds / 3)
         let due = state.withLock { s in
             (heartbeat: now >= s.nextHeartbeat, rescue: now >= s.nextRescue, election: now >= s.nextElection,
-             held: Array(s.held.keys), logged: s.logged)
+             held: s.held.map { (id: $0.key, token: $0.value.token) }, logged: s.logged)
         }
         state.withLock { $0.watches = watches }
         do {
             try keeping.with { db throws(LedgerError) in
                 if due.heartbeat {
-                    let ids = "{" + due.held.map(String.init).joined(separator: ",") + "}"
                     // Rows locked in id order, as the finish's fence locks them: no deadlock.
-                    try db.query("""
+                    let renewed = try db.query("""
                         UPDATE convd_file SET lease_expires = \(Self.fromNow(2))
-                        WHERE id IN (SELECT id FROM convd_file WHERE lease_owner = $1 AND state = 'running'
-                                     AND id = ANY($3::bigint[]) ORDER BY id FOR UPDATE)
-                        """, [.text(incarnation), .real(leaseSeconds), .text(ids)])
+                        WHERE id IN (SELECT f.id FROM convd_file f WHERE f.lease_owner = $1
+                                     AND \(Self.leased(ids: 3, tokens: 4)) ORDER BY f.id FOR UPDATE)
+                        RETURNING id, lease_token
+                        """, [.text(incarnation), .real(leaseSeconds), .array(due.held.map(\.id)),
+                              .array(due.held.map(\.token))])
+                    state.withLock { s in
+                        for row in renewed {
+                            guard var lease = s.held[row.int(0)], lease.token == row.int(1) else { continue }
+                            lease.renewed = max(lease.renewed, now)
+                            s.held[row.int(0)] = lease
+                        }
+                    }
                     let mine = try db.query("UPDATE convd_node SET heartbeat = now(), in_flight = $3, "
                                             + "logged_seq = greatest(logged_seq, $2) WHERE name = $1 AND incarnation = $4 "
                                             + "RETURNING 1",
@@ -71,6 +89,7 @@ extension PostgresLedger {
                                      LIMIT 500 FOR UPDATE SKIP LOCKED)
                         RETURNING watch, path, lease_node
                         """)
+                    if !rescued.isEmpty { try announceWork(on: db) }
                     for r in rescued {
                         onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
                     }
@@ -113,6 +132,7 @@ extension PostgresLedger {
     /// A clean stop: the lister roles go at once (another node lists without waiting for the
     /// lease to run out) and the node shows nothing in flight.
     public func leave() {
+        stopWatchingForWork()
         let held = state.withLock { s in
             s.listers = []
             defer { s.held = [:] }
@@ -120,13 +140,13 @@ extension PostgresLedger {
         }
         _ = try? keeping.with { db throws(LedgerError) in
             // Jobs still held (running at stop_timeout, or claimed and not started) go back now.
-            let pairs = held.map { "(\($0.key)::bigint, \($0.value)::bigint)" }
-            if !pairs.isEmpty {
+            if !held.isEmpty {
                 try db.query("""
-                    UPDATE convd_file SET state = 'pending', run_after = now(), lease_owner = NULL, lease_token = NULL,
+                    UPDATE convd_file f SET state = 'pending', run_after = now(), lease_owner = NULL, lease_token = NULL,
                         lease_expires = NULL
-                    WHERE state = 'running' AND (id, lease_token) IN (\(pairs.joined(separator: ", ")))
-                    """)
+                    WHERE \(Self.leased(ids: 1, tokens: 2))
+                    """, [.array(held.map(\.key)), .array(held.map(\.value.token))])
+                try announceWork(on: db)
             }
             try db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
             try db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",

@@ -60,7 +60,7 @@ extension PostgresLedger {
                 SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
                 WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
                   AND (checked IS NULL OR checked < to_timestamp($3))
-                ORDER BY finished LIMIT $4
+                ORDER BY seq LIMIT $4
                 """, [.text(node), .int(state.withLock { $0.logged }), .real(cutoff), .int(Int64(limit))])
             .map { r in
                 (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
@@ -71,11 +71,10 @@ extension PostgresLedger {
     }
 
     public func prune(drop: [Int64], keep: [Int64]) throws(LedgerError) {
-        func array(_ ids: [Int64]) -> PGValue { .text("{" + ids.map(String.init).joined(separator: ",") + "}") }
         try general.with { db throws(LedgerError) in
             try db.transaction { () throws(LedgerError) in
-                try db.query("DELETE FROM convd_file WHERE id = ANY($1::bigint[])", [array(drop)])
-                try db.query("UPDATE convd_file SET checked = now() WHERE id = ANY($1::bigint[])", [array(keep)])
+                try db.query("DELETE FROM convd_file WHERE id = ANY($1::bigint[])", [.array(drop)])
+                try db.query("UPDATE convd_file SET checked = now() WHERE id = ANY($1::bigint[])", [.array(keep)])
             }
         }
     }

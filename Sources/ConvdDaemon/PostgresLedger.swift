@@ -20,8 +20,9 @@ import Synchronization
 
 public final class PostgresLedger: Ledger, Sendable {
     /// Four connections, so that claims, finishes, maintenance and the rest (discovery,
-    /// status) do not wait for each other's round trips. Finishes are serialised on
-    /// theirs: each one's log lines are written before the next one's, in sequence order.
+    /// status) do not wait for each other's round trips. Finishes (and the committer's lease
+    /// checks) are serialised on theirs: each one's log lines are written before the next
+    /// one's, in sequence order.
     let claiming: PostgresSession
     let finishing: PostgresSession
     let general: PostgresSession
@@ -32,10 +33,22 @@ public final class PostgresLedger: Ledger, Sendable {
     public let node: String
     public let incarnation: String
     private let host: String
+    /// The database, for connections made later (the listener's).
+    let uri: String
     /// Seconds a claimed job's lease lasts without a heartbeat.
     public let leaseSeconds: Double
     let onError: @Sendable (String) -> Void
     let state = Mutex(FleetState())
+
+    /// A lease this process holds: its token, and when (monotonic clock, taken before the
+    /// statement was sent) the claim or the heartbeat that last set its expiry began. The
+    /// database's expiry is at least `lease` after that moment, so while less than two thirds
+    /// of a lease have passed since, the lease is held with a third to spare — the holder's
+    /// own count, started early, as leases are kept everywhere.
+    struct HeldLease {
+        var token: Int64
+        var renewed: Double
+    }
 
     /// What this process knows of its place in the fleet.
     struct FleetState {
@@ -46,10 +59,10 @@ public final class PostgresLedger: Ledger, Sendable {
         var behind = false
         /// The watches this node lists.
         var listers: Set<String> = []
-        /// The rows this process holds leases on and still works on (id → token): only these
-        /// are renewed, so a job given up (its finish failed with the database away) runs
-        /// out and is rescued.
-        var held: [Int64: Int64] = [:]
+        /// The rows this process holds leases on and still works on: only these are renewed,
+        /// so a job given up (its finish failed with the database away) runs out and is
+        /// rescued.
+        var held: [Int64: HeldLease] = [:]
         /// A maintenance round failed: the next good one walks every watch this node lists
         /// again (what was found while the database was away was not recorded).
         var degraded = false
@@ -59,6 +72,8 @@ public final class PostgresLedger: Ledger, Sendable {
         /// The watches this process runs: it claims only their files.
         var watches: [String] = []
         var nextHeartbeat = 0.0, nextRescue = 0.0, nextElection = 0.0
+        /// The listener thread (watchForWork) ends.
+        var listenerStopped = false
         var lastHeartbeatOK = monotonicClock()
     }
 
@@ -74,13 +89,15 @@ public final class PostgresLedger: Ledger, Sendable {
         // burst the planner's statistics still say the table is nearly empty, and it chose a
         // bitmap scan and a sort of every pending row (5 ms a claim at 10,000 rows, against
         // 0.1 ms): this connection runs only index lookups (claims, the next ready time, and
-        // requeue, drop and lease checks by primary key), so those plans are ruled out on it.
-        claiming = PostgresSession(try PostgresConnection(
-            uri: uri, setup: "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off"))
-        finishing = PostgresSession(try PostgresConnection(uri: uri))
+        // requeue, drop and lease checks by primary key), so those plans are ruled out on it
+        // and on the finishing connection (the fence and the update, by primary key).
+        let lookups = "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off"
+        claiming = PostgresSession(try PostgresConnection(uri: uri, setup: lookups))
+        finishing = PostgresSession(try PostgresConnection(uri: uri, setup: lookups))
         keeping = PostgresSession(try PostgresConnection(uri: uri))
         let db = general.connection
         self.node = node
+        self.uri = uri
         self.leaseSeconds = leaseSeconds
         self.onError = onError
         host = ProcessInfo.processInfo.hostName
@@ -119,13 +136,12 @@ public final class PostgresLedger: Ledger, Sendable {
                 """, [.text(node), .text(incarnation), .text(host), .int(Int64(getpid()))])
             let logged = rows.first?.int(0) ?? 0
             state.withLock { $0.logged = logged }
-            let ids = crashed.map { "{" + $0.map(String.init).joined(separator: ",") + "}" }
             try db.query("""
                 UPDATE convd_file SET state = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires = NULL,
                     run_after = now(), crashes = crashes + CASE WHEN $2::bigint[] IS NULL OR id = ANY($2::bigint[])
                                                            THEN 1 ELSE 0 END
                 WHERE state = 'running' AND lease_node = $1
-                """, [.text(node), ids.map(PGValue.text) ?? .null])
+                """, [.text(node), crashed.map { PGValue.array(Array($0)) } ?? .null])
         }
     }
 
@@ -134,6 +150,14 @@ public final class PostgresLedger: Ledger, Sendable {
 
     /// The schema version this build uses.
     public static var schemaVersion: Int { PostgresSchema.version }
+
+    /// SQL: row `f` is running under one of the leases given as two arrays, ids (`$ids`) and
+    /// their tokens (`$tokens`). The id is the index condition, so the primary key finds the
+    /// rows, in id order, whatever the planner thinks of the table's size.
+    static func leased(ids: Int, tokens: Int) -> String {
+        "f.state = 'running' AND f.id = ANY($\(ids)::bigint[]) "
+            + "AND f.lease_token = ($\(tokens)::bigint[])[array_position($\(ids)::bigint[], f.id)]"
+    }
 
     /// `now() + seconds`, as SQL with the parameter `$n`.
     static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
@@ -173,53 +197,41 @@ public final class PostgresLedger: Ledger, Sendable {
             var finished: [FinishedVersion] = []
             for start in stride(from: 0, to: items.count, by: 500) {
                 let chunk = Array(items[start..<min(items.count, start + 500)])
-                var values: [String] = [], parameters: [PGValue] = []
-                for (i, d) in chunk.enumerated() {
-                    let p = i * 7
-                    values.append("($\(p + 1), $\(p + 2), $\(p + 3)::bigint, $\(p + 4)::bigint, $\(p + 5)::bigint, "
-                                  + "$\(p + 6)::boolean, \(Self.fromNow(p + 7)))")
-                    parameters += [.text(d.watch), .text(d.path), .int(d.version.size), .int(d.version.mtimeNs),
-                                   .int(d.version.inode), .bool(d.moved), .real(d.readyAt - now)]
-                }
                 let touched = try db.query("""
                     INSERT INTO convd_file AS f (watch, path, size, mtime_ns, inode, moved, run_after)
-                    VALUES \(values.joined(separator: ", "))
+                    SELECT v.watch, v.path, v.size, v.mtime_ns, v.inode, v.moved, now() + v.delay * interval '1 second'
+                    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[],
+                                $7::float8[]) AS v(watch, path, size, mtime_ns, inode, moved, delay)
                     ON CONFLICT ON CONSTRAINT convd_file_version DO UPDATE SET
                         run_after = least(f.run_after, excluded.run_after), moved = true
                     WHERE f.state = 'pending' AND excluded.moved AND NOT f.moved
                     RETURNING f.watch, f.path, f.size, f.mtime_ns, (xmax = 0)
-                    """, parameters)
+                    """, [.array(chunk.map { Optional($0.watch) }), .array(chunk.map { Optional($0.path) }),
+                          .array(chunk.map(\.version.size)), .array(chunk.map(\.version.mtimeNs)),
+                          .array(chunk.map(\.version.inode)), .array(chunk.map(\.moved)),
+                          .array(chunk.map { $0.readyAt - now })])
                 added += touched.filter { $0.bool(4) }.count
+                if !touched.isEmpty { try announceWork(on: db) }
                 // Versions known before and left alone may be finished: a rescan completes an
                 // interrupted after-action. (A burst of new files needs no second query.)
                 let returned = Set(touched.map(Self.key))
                 let known = chunk.filter { !returned.contains(Self.key($0)) }
                 guard !known.isEmpty else { continue }
-                var keys: [String] = [], keyParameters: [PGValue] = []
-                for (i, d) in known.enumerated() {
-                    keys.append("($\(i * 4 + 1), $\(i * 4 + 2), $\(i * 4 + 3)::bigint, $\(i * 4 + 4)::bigint)")
-                    keyParameters += [.text(d.watch), .text(d.path), .int(d.version.size), .int(d.version.mtimeNs)]
-                }
                 // A join on the version key's index (this host's discovery, so this host's inode).
                 for row in try db.query("""
                     SELECT f.watch, f.path, f.size, f.mtime_ns, f.state, f.reason
-                    FROM (VALUES \(keys.joined(separator: ", "))) AS v(watch, path, size, mtime_ns)
+                    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS v(watch, path, size, mtime_ns)
                     JOIN convd_file f ON f.watch = v.watch AND f.path = v.path AND f.size = v.size
                         AND f.mtime_ns = v.mtime_ns
                     WHERE f.state IN ('done', 'failed')
-                    """, keyParameters) {
+                    """, [.array(known.map { Optional($0.watch) }), .array(known.map { Optional($0.path) }),
+                          .array(known.map(\.version.size)), .array(known.map(\.version.mtimeNs))]) {
                     guard let d = unique[Self.key(row)] else { continue }
                     finished.append(FinishedVersion(discovery: d, failed: row[4] == "failed", reason: row[5]))
                 }
             }
             return (added, finished)
         }
-    }
-
-    /// A text[] parameter.
-    private static func textArray(_ values: [String]) -> PGValue {
-        .text("{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}")
     }
 
     /// A version's key as text.
@@ -238,6 +250,7 @@ public final class PostgresLedger: Ledger, Sendable {
         let (displaced, watches) = state.withLock { ($0.displaced, $0.watches) }
         if displaced { throw LedgerError(description: "another process runs as node \"\(node)\": not claiming") }
         return try claiming.with { db throws(LedgerError) in
+            let sent = monotonicClock()
             let jobs = try db.query("""
                 WITH c AS MATERIALIZED (
                     SELECT id FROM convd_file WHERE state = 'pending' AND run_after <= now()
@@ -249,14 +262,14 @@ public final class PostgresLedger: Ledger, Sendable {
                 RETURNING f.id, f.watch, f.path, f.size, f.mtime_ns, f.inode, f.moved, f.attempts,
                     extract(epoch from f.discovered), f.crashes, f.lease_token
                 """, [.int(Int64(limit)), .text(incarnation), .text(node), .real(leaseSeconds),
-                      Self.textArray(watches)])
+                      PGValue.array(watches.map(Optional.some))])
             .map { r in
                 Job(id: r.int(0), watch: r[1] ?? "", path: r[2] ?? "",
                     version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)), moved: r.bool(6),
                     attempts: Int(r.int(7)), discovered: r.real(8), crashes: Int(r.int(9)), lease: r.int(10))
             }
             .sorted { $0.id < $1.id }
-            state.withLock { s in for job in jobs { s.held[job.id] = job.lease } }
+            state.withLock { s in for job in jobs { s.held[job.id] = HeldLease(token: job.lease, renewed: sent) } }
             return jobs
         }
     }
@@ -282,7 +295,7 @@ public final class PostgresLedger: Ledger, Sendable {
                         version: FileVersion?) throws(LedgerError) {
         let now = wallClock()
         try claiming.with { db throws(LedgerError) in
-            state.withLock { if $0.held[job.id] == job.lease { $0.held[job.id] = nil } }
+            state.withLock { if $0.held[job.id]?.token == job.lease { $0.held[job.id] = nil } }
             let v = version ?? job.version
             if version != nil, !(try db.query("""
                 SELECT 1 FROM convd_file WHERE watch = $1 AND path = $2 AND size = $3 AND mtime_ns = $4 AND id != $5
@@ -302,7 +315,7 @@ public final class PostgresLedger: Ledger, Sendable {
 
     public func drop(_ job: Job) throws(LedgerError) {
         try claiming.with { db throws(LedgerError) in
-            state.withLock { if $0.held[job.id] == job.lease { $0.held[job.id] = nil } }
+            state.withLock { if $0.held[job.id]?.token == job.lease { $0.held[job.id] = nil } }
             _ = try db.query("DELETE FROM convd_file WHERE id = $1 AND lease_token = $2 AND state = 'running'",
                              [.int(job.id), .int(job.lease)])
         }
@@ -310,56 +323,50 @@ public final class PostgresLedger: Ledger, Sendable {
 
     public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(LedgerError) -> Set<Int64> {
         guard !items.isEmpty else { return [] }
+        // Each line made once, with seq 0; the database puts the real number in.
+        let rests = items.map { Self.rest(ofLine: $0.line(0)) }
         return try finishing.with { db throws(LedgerError) -> Set<Int64> in
-            var lines: [(seq: Int64, line: String)] = []
-            var refused = Set(items.map(\.job.id))
             // Finished or given up: whatever happens below, this process no longer works on them.
-            state.withLock { s in for item in items where s.held[item.job.id] == item.job.lease { s.held[item.job.id] = nil } }
+            state.withLock { s in
+                for item in items where s.held[item.job.id]?.token == item.job.lease { s.held[item.job.id] = nil }
+            }
+            let numbered: [PGRow]
             do throws(LedgerError) {
-                try db.transaction { () throws(LedgerError) in
-                    // One statement: the fence (only rows still running under the tokens we
-                    // hold, locked in id order), what this node's log holds so far (the lines of
-                    // the finishes before this one, for the reconciliation after a crash), and a
-                    // block of sequence numbers. The counter row's lock is held to the commit,
-                    // so sequence order is commit order.
-                    let n = items.count * 2
-                    let pairs = items.indices.map { "($\($0 * 2 + 1)::bigint, $\($0 * 2 + 2)::bigint)" }
-                    let held = try db.query("""
-                        WITH held AS (SELECT id FROM convd_file WHERE state = 'running'
-                                      AND (id, lease_token) IN (\(pairs.joined(separator: ", "))) ORDER BY id FOR UPDATE),
-                             logged AS (UPDATE convd_node SET logged_seq = greatest(logged_seq, $\(n + 1))
-                                        WHERE name = $\(n + 2) AND incarnation = $\(n + 3)),
-                             block AS (UPDATE convd_meta SET value = value + (SELECT count(*) FROM held)
-                                       WHERE key = 'next_seq' RETURNING value - (SELECT count(*) FROM held) AS first)
-                        SELECT block.first, held.id FROM block, held
-                        """, items.flatMap { [PGValue.int($0.job.id), .int($0.job.lease)] }
-                            + [.int(state.withLock { $0.logged }), .text(node), .text(incarnation)])
-                    let accepted = Set(held.map { $0.int(1) })
-                    let kept = items.filter { accepted.contains($0.job.id) }
-                    refused.subtract(accepted)
-                    guard let first = held.first?.int(0), !kept.isEmpty else { return }
-                    var values: [String] = [], parameters: [PGValue] = [.text(node)]
-                    for (offset, item) in kept.enumerated() {
-                        let seq = first + Int64(offset)
-                        let text = item.line(seq)
-                        lines.append((seq, text))
-                        let p = 1 + offset * 5
-                        values.append("($\(p + 1)::bigint, $\(p + 2)::bigint, $\(p + 3), $\(p + 4), $\(p + 5))")
-                        parameters += [.int(item.job.id), .int(seq), .text(item.failed ? "failed" : "done"),
-                                       item.reason.map(PGValue.text) ?? .null, .text(text)]
-                    }
-                    try db.query("""
-                        UPDATE convd_file f SET state = v.state, reason = v.reason, finished = now(), finished_by = $1,
-                            seq = v.seq, line = v.line, lease_owner = NULL, lease_expires = NULL
-                        FROM (VALUES \(values.joined(separator: ", "))) AS v(id, seq, state, reason, line)
-                        WHERE f.id = v.id
-                        """, parameters)
-                }
+                // One statement, so one commit and one round trip: the fence (only rows still
+                // running under the tokens we hold, locked in id order); what this node's log
+                // holds so far (the lines of the finishes before this one, for the
+                // reconciliation after a crash); a block of sequence numbers, given in the order
+                // of `items` (the counter row's lock is held to the commit, so sequence order is
+                // commit order); and the rows finished with their lines.
+                numbered = try db.query("""
+                    WITH held AS (SELECT f.id, array_position($1::bigint[], f.id) AS position FROM convd_file f
+                                  WHERE \(Self.leased(ids: 1, tokens: 2)) ORDER BY f.id FOR UPDATE OF f),
+                         logged AS (UPDATE convd_node SET logged_seq = greatest(logged_seq, $3)
+                                    WHERE name = $4 AND incarnation = $5),
+                         block AS (UPDATE convd_meta SET value = value + (SELECT count(*) FROM held)
+                                   WHERE key = 'next_seq' RETURNING value - (SELECT count(*) FROM held) AS first),
+                         n AS (SELECT held.id, held.position,
+                                      block.first + row_number() OVER (ORDER BY held.position) - 1 AS seq
+                               FROM held, block)
+                    UPDATE convd_file f SET state = ($6::text[])[n.position], reason = ($7::text[])[n.position],
+                        finished = now(), finished_by = $4, seq = n.seq,
+                        line = '\(Self.seqPrefix)' || n.seq || ($8::text[])[n.position],
+                        lease_owner = NULL, lease_expires = NULL
+                    FROM n WHERE f.id = n.id
+                    RETURNING f.id, n.seq
+                    """, [.array(items.map(\.job.id)), .array(items.map(\.job.lease)), .int(state.withLock { $0.logged }),
+                          .text(node), .text(incarnation), .array(items.map { Optional($0.failed ? "failed" : "done") }),
+                          .array(items.map(\.reason)), .array(rests.map(Optional.some))])
             } catch {
                 // The commit may have happened: hand this node's lines over again next time.
                 state.withLock { $0.behind = true }
                 throw error
             }
+            let seqs = Dictionary(numbered.map { ($0.int(0), $0.int(1)) }, uniquingKeysWith: max)
+            let lines = items.indices.compactMap { i in
+                seqs[items[i].job.id].map { (seq: $0, line: Self.seqPrefix + String($0) + rests[i]) }
+            }.sorted { $0.seq < $1.seq }
+            let refused = Set(items.map(\.job.id)).subtracting(seqs.keys)
             guard let last = lines.last else { return refused }
             // Finishes are serialised on this session, so nothing else moves `logged` meanwhile
             // but setLoggedSeq at start, which only raises it.
@@ -372,6 +379,17 @@ public final class PostgresLedger: Ledger, Sendable {
             }
             return refused
         }
+    }
+
+    /// How every log line begins: its seq comes first.
+    static let seqPrefix = "{\"seq\":"
+
+    /// What follows the seq in a line made with seq 0.
+    static func rest(ofLine template: String) -> String {
+        let rest = template.utf8.dropFirst(seqPrefix.utf8.count + 1)
+        let digit = rest.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false
+        precondition(template.hasPrefix(seqPrefix + "0") && !digit, "a log line begins with its seq")
+        return String(decoding: rest, as: UTF8.self)
     }
 
     static func lines(of node: String, after seq: Int64,

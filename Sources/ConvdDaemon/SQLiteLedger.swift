@@ -245,6 +245,8 @@ public final class SQLiteLedger: Ledger {
     public var problem: String? { nil }
 
     /// Nothing held for others.
+    public func watchForWork(_ wake: @escaping @Sendable () -> Void) {}
+
     public func leave() {}
 
     /// No other nodes.

@@ -13,8 +13,13 @@ final class Scheduler: @unchecked Sendable {
     private var woken = false
     private let onError: @Sendable (String) -> Void
 
-    /// Rows claimed (marked running) at a time.
+    /// Rows claimed (marked running) at a time: `claimLimit`, doubled after each claim that
+    /// came back full (a backlog: fewer round trips to the ledger, which every worker waits
+    /// for) up to `claimLimitInBurst`, and back to `claimLimit` once a claim finds fewer. A
+    /// few files are still spread over the workers (and over the nodes of a fleet).
     static let claimLimit = 16
+    static let claimLimitInBurst = 128
+    private var claimSize = claimLimit
 
     /// Whether stop() was called.
     var isStopping: Bool {
@@ -45,7 +50,8 @@ final class Scheduler: @unchecked Sendable {
             let now = wallClock()
             var wait = 1.0
             do {
-                let jobs = try ledger.claim(limit: Self.claimLimit, now: now)
+                let jobs = try ledger.claim(limit: claimSize, now: now)
+                claimSize = jobs.count == claimSize ? min(claimSize * 2, Self.claimLimitInBurst) : Self.claimLimit
                 if !jobs.isEmpty {
                     buffer = jobs
                     continue

@@ -45,6 +45,10 @@ struct PostgresLedgerTests {
         let fresh = try #require(try other.claim(limit: 1, now: wallClock()).first)
         #expect(fresh.id == stale.id && fresh.lease != stale.lease && fresh.crashes == 0)  // an expiry is no crash
         var written: [String] = []
+        // The lease check before outputs are published: the holder's own count says yes for a
+        // fresh claim; past two thirds of a lease the database is asked, and says no.
+        #expect(try other.stillHeld([fresh]) == [fresh.id])
+        #expect(try slow.stillHeld([stale]).isEmpty)
         #expect(try !slow.finish(stale, failed: false, reason: nil, line: line) { _, l in written.append(l); return true })
         #expect(written.isEmpty)
         #expect(try other.finish(fresh, failed: false, reason: nil, line: line) { _, l in written.append(l); return true })
@@ -69,6 +73,58 @@ struct PostgresLedgerTests {
         #expect(try a.lines(after: 0).map(\.0) == [1, 2])
         #expect(try b.lines(after: 2).map(\.0) == [3, 4])
         #expect(try a.loggedSeq() == 0 && b.loggedSeq() == 4)
+        // Within one finish, numbers follow the order given, not the rows' order (b: a's log
+        // write failed above, so a would hand over its older lines too).
+        _ = try b.record((4..<7).map { discovery("f\($0)") })
+        let three = try b.claim(limit: 3, now: wallClock())
+        var lines: [(seq: Int64, line: String)] = []
+        let refused = try b.finish(three.reversed().map { Finish(job: $0, failed: false, reason: nil, line: line) }) {
+            lines = $0
+            return true
+        }
+        #expect(refused.isEmpty)
+        #expect(lines.map(\.seq) == [5, 6, 7] && lines.map(\.line) == [line(5), line(6), line(7)])
+        #expect(try a.allLines(after: 4, limit: 10).map(\.1) == [line(5), line(6), line(7)])
+        let order = try PostgresServer.shared.psql(uri, "SELECT string_agg(path, ',' ORDER BY seq) FROM convd_file WHERE seq > 4")
+        #expect(order.trimmingCharacters(in: .whitespacesAndNewlines) == three.reversed().map(\.path).joined(separator: ","))
+    }
+
+    @Test("an idle node is woken by another node's new work (LISTEN/NOTIFY), not by its own")
+    func wakeups() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let a = try PostgresLedger(uri: uri, node: "a", register: true)
+        let b = try PostgresLedger(uri: uri, node: "b", register: true)
+        let wakes = Wakes()
+        a.watchForWork { wakes.add() }
+        defer { a.leave() }
+        #expect(wakes.wait(atLeast: 1, seconds: 10))  // listening (a first connection wakes once)
+        _ = try a.record([discovery("own")])
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(wakes.count == 1)
+        _ = try b.record([discovery("theirs")])
+        #expect(wakes.wait(atLeast: 2, seconds: 10))
+    }
+
+    @Test("a version 1 schema is migrated: the same rows, fewer indexes")
+    func migration() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let first = try PostgresLedger(uri: uri, node: "a", register: true)
+        _ = try first.record([discovery("kept")])
+        // Back to what version 1 created.
+        _ = try PostgresServer.shared.psql(uri, """
+            DROP INDEX convd_file_seq; ALTER TABLE convd_file ADD CONSTRAINT convd_file_seq_key UNIQUE (seq);
+            CREATE INDEX convd_file_path ON convd_file (watch, path);
+            CREATE INDEX convd_file_finished ON convd_file (finished) WHERE finished IS NOT NULL;
+            UPDATE convd_schema SET version = 1
+            """)
+        let second = try PostgresLedger(uri: uri, node: "b", register: true)
+        let indexes = try PostgresServer.shared.psql(
+            uri, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'convd_file'")
+        #expect(indexes.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "convd_file_node_seq,convd_file_pending,convd_file_pkey,convd_file_running,convd_file_seq,convd_file_version")
+        #expect(try PostgresServer.shared.psql(uri, "SELECT max(version) FROM convd_schema")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresLedger.schemaVersion))
+        #expect(try second.claim(limit: 5, now: wallClock()).map(\.path) == ["kept"])
     }
 
     @Test("one lister per watch; another node takes over when its lease runs out")
@@ -106,5 +162,24 @@ struct PostgresLedgerTests {
     func redaction() {
         #expect(PostgresConnection.redacted("postgresql://u:secret@h/db") == "postgresql://u:***@h/db")
         #expect(PostgresConnection.redacted("host=h password=secret user=u") == "host=h password=*** user=u")
+    }
+}
+
+/// Counts wake-ups from another thread.
+private final class Wakes: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value = 0
+
+    var count: Int { condition.withLock { value } }
+
+    func add() { condition.withLock { value += 1; condition.broadcast() } }
+
+    /// Whether the count reached `target` within `seconds`.
+    func wait(atLeast target: Int, seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        return condition.withLock {
+            while value < target { if !condition.wait(until: deadline) { break } }
+            return value >= target
+        }
     }
 }

@@ -20,10 +20,16 @@ func runClusterBenchmarks(files: Int, runs: Int) {
         let setups: [(name: String, processes: Int, postgres: Bool)] = [
             ("sqlite", 1, false), ("postgresql", 1, true), ("postgresql", 2, true), ("postgresql", 3, true)]
         var results = [[ClusterRun]](repeating: [], count: setups.count)
+        // Every run's tree stays until the end: deleting tens of thousands of files between
+        // runs made the next run's file creations slow by a varying amount (ext4 skips
+        // recently freed inodes when it allocates), which swamped the differences measured.
+        var trees: [TemporaryDirectory] = []
         for _ in 0..<runs {
             for (i, setup) in setups.enumerated() {
                 let uri = setup.postgres ? try server.createDatabase() : nil
-                results[i].append(try clusterRun(processes: setup.processes, ledger: uri, files: files, image: image))
+                trees.append(TemporaryDirectory())
+                results[i].append(try clusterRun(processes: setup.processes, ledger: uri, files: files, image: image,
+                                                 tree: trees[trees.count - 1]))
             }
         }
         for (i, setup) in setups.enumerated() {
@@ -39,8 +45,8 @@ func runClusterBenchmarks(files: Int, runs: Int) {
 }
 
 /// One run: `processes` daemons on a fresh tree, `files` renamed in, every line awaited.
-private func clusterRun(processes: Int, ledger: String?, files: Int, image: [UInt8]) throws -> ClusterRun {
-    let tree = TemporaryDirectory()
+private func clusterRun(processes: Int, ledger: String?, files: Int, image: [UInt8],
+                        tree: TemporaryDirectory) throws -> ClusterRun {
     let fm = FileManager.default
     for folder in ["in", "out", "staging"] { try fm.createDirectory(atPath: tree.file(folder), withIntermediateDirectories: true) }
     for i in 0..<files { try tree.write("staging/i\(i).png", image) }
@@ -86,6 +92,7 @@ private func clusterRun(processes: Int, ledger: String?, files: Int, image: [UIn
             usleep(5000)
         }
     }
+    sync()  // the previous run's and the staging files' writeback does not fall into this one
     var dropped = [Double](repeating: 0, count: files)
     let start = Date().timeIntervalSince1970
     for i in 0..<files {
