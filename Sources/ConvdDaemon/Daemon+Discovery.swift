@@ -170,10 +170,10 @@ extension Daemon {
         guard let entry = table.entry(named: item.discovery.watch) else { return }
         if item.failed {
             guard entry.settings.failedDir != nil else { return }
-            placeFailed(item.discovery.path, inode: item.discovery.version.inode, reason: item.reason ?? "failed",
+            placeFailed(item.discovery.path, expected: .inode(item.discovery.version.inode), reason: item.reason ?? "failed",
                         entry: entry)
         } else if entry.settings.after != .keep {
-            applyAfterAction(item.discovery.path, inode: item.discovery.version.inode, entry: entry)
+            applyAfterAction(item.discovery.path, expected: .inode(item.discovery.version.inode), entry: entry)
         }
     }
 }

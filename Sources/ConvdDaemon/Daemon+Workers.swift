@@ -140,7 +140,7 @@ extension Daemon {
             logger.debug("processed", metadata: [
                 "watch.name": "\(item.entry.settings.name)", "file.path": "\(file)",
                 "label": "\(item.result.classification?.label ?? "-")", "ms": "\(item.result.milliseconds)"])
-            applyAfterAction(item.job.path, inode: item.result.inode, entry: item.entry)
+            applyAfterAction(item.job.path, expected: .inode(item.result.inode), entry: item.entry)
         }
     }
 
@@ -258,7 +258,8 @@ extension Daemon {
             c.watchMetrics[job.watch, default: WatchMetrics()].observe(latency: finished - job.discovered)
         }
         logger.warning("failed: \(reason)", metadata: meta)
-        placeFailed(job.path, inode: ledger.keysInode ? job.version.inode : nil, reason: reason, entry: entry)
+        placeFailed(job.path, expected: ledger.keysInode ? .inode(job.version.inode) : .sizeAndMtime(job.version),
+                    reason: reason, entry: entry)
     }
 
     /// One classification log line.
@@ -281,9 +282,9 @@ extension Daemon {
         return json.text
     }
 
-    /// keep, move to done_dir or delete — only the inode that was processed (`inode`), reached
-    /// from the input root without following symlinks.
-    func applyAfterAction(_ key: String, inode: Int64?, entry: WatchEntry) {
+    /// keep, move to done_dir or delete — only the version that was processed (`expected`),
+    /// reached from the input root without following symlinks.
+    func applyAfterAction(_ key: String, expected: OutputTree.Expected, entry: WatchEntry) {
         guard entry.settings.after != .keep, let path = RelativePath(key: key) else { return }
         do {
             switch entry.settings.after {
@@ -291,10 +292,10 @@ extension Daemon {
                 return
             case .move:
                 guard let done = entry.settings.doneDir else { return }
-                try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: done,
+                try OutputTree.move(path, from: entry.settings.input, expected: expected, toRoot: done,
                                     limit: entry.pipeline.image.decode.limits.maxFileBytes)
             case .delete:
-                try OutputTree.delete(path, from: entry.settings.input, inode: inode)
+                try OutputTree.delete(path, from: entry.settings.input, expected: expected)
             }
         } catch where error.code == ENOENT {
             return
@@ -307,14 +308,14 @@ extension Daemon {
     /// A failed input goes to failed_dir with `NAME.error.txt` beside it, or, without a
     /// failed_dir (or when it cannot be moved: another file system and over the size limit, a
     /// symlink on the way), stays where it is and the reason goes to the output tree.
-    func placeFailed(_ key: String, inode: Int64?, reason: String, entry: WatchEntry) {
+    func placeFailed(_ key: String, expected: OutputTree.Expected, reason: String, entry: WatchEntry) {
         guard let path = RelativePath(key: key) else { return }
         let text = DisplayText.escaped(reason) + "\n"
         let errorName = path.name + Array(".error.txt".utf8)
         var moveError: SystemError?
         if let failed = entry.settings.failedDir {
             do {
-                let folder = try OutputTree.move(path, from: entry.settings.input, inode: inode, toRoot: failed,
+                let folder = try OutputTree.move(path, from: entry.settings.input, expected: expected, toRoot: failed,
                                                  limit: entry.pipeline.image.decode.limits.maxFileBytes)
                 try OutputTree.write(text, to: errorName, in: folder)
                 return

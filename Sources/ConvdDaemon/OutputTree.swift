@@ -42,14 +42,31 @@ enum OutputTree {
         try folder.write(Array(text.utf8), to: name)
     }
 
+    /// What an input entry must still be for an after-action to touch it: the inode this host
+    /// read, or — a version that another host of a fleet listed, whose inode number means
+    /// nothing here — its size and mtime.
+    enum Expected {
+        case inode(Int64)
+        case sizeAndMtime(FileVersion)
+
+        /// Whether the entry `info` describes is still that version.
+        func matches(_ info: stat) -> Bool {
+            let found = FileVersion(stat: info)
+            switch self {
+            case .inode(let inode): return found.inode == inode
+            case .sizeAndMtime(let version): return found.size == version.size && found.mtimeNs == version.mtimeNs
+            }
+        }
+    }
+
     /// Moves the input `path` (below `input`) to the same place below `root`, if the entry is
-    /// still the inode the job processed (a newer version is left for its own job). Returns
+    /// still the version the job processed (a newer version is left for its own job). Returns
     /// the folder it went to.
     @discardableResult
-    static func move(_ path: RelativePath, from input: String, inode: Int64?, toRoot root: String,
+    static func move(_ path: RelativePath, from input: String, expected: Expected, toRoot root: String,
                      limit: Int) throws(SystemError) -> Directory {
         let source = try folder(root: input, path, create: false)
-        if let inode, let info = source.status(path.name), Int64(bitPattern: UInt64(info.st_ino)) != inode {
+        if let info = source.status(path.name), !expected.matches(info) {
             throw SystemError(path: source.childPath(path.name), reason: "replaced by a newer version; left in place")
         }
         let target = try folder(root: root, path, create: true)
@@ -57,10 +74,10 @@ enum OutputTree {
         return target
     }
 
-    /// Deletes the input `path`, if it is still the inode the job processed.
-    static func delete(_ path: RelativePath, from input: String, inode: Int64?) throws(SystemError) {
+    /// Deletes the input `path`, if it is still the version the job processed.
+    static func delete(_ path: RelativePath, from input: String, expected: Expected) throws(SystemError) {
         let source = try folder(root: input, path, create: false)
-        if let inode, let info = source.status(path.name), Int64(bitPattern: UInt64(info.st_ino)) != inode { return }
+        if let info = source.status(path.name), !expected.matches(info) { return }
         try source.unlink(path.name)
     }
 

@@ -53,20 +53,29 @@ extension PostgresLedger {
         }
     }
 
-    /// This node's own finished rows (each node prunes what it finished and logged).
+    /// This node's own finished rows (each node prunes what it finished and logged), then
+    /// those of nodes gone for longer than the retention period (no heartbeat since `cutoff`),
+    /// up to what each logged: a node that never comes back leaves nothing behind for ever.
     public func pruneCandidates(before cutoff: Double, limit: Int) throws(LedgerError) -> [(id: Int64, discovery: Discovery)] {
         try general.with { db throws(LedgerError) in
-            try db.query("""
-                SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
-                WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
-                  AND (checked IS NULL OR checked < to_timestamp($3))
-                ORDER BY seq LIMIT $4
-                """, [.text(node), .int(state.withLock { $0.logged }), .real(cutoff), .int(Int64(limit))])
-            .map { r in
-                (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
-                                     version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)),
-                                     moved: false, readyAt: 0))
+            let departed = try db.query("""
+                SELECT name, logged_seq FROM convd_node WHERE name <> $1 AND heartbeat < to_timestamp($2) ORDER BY name
+                """, [.text(node), .real(cutoff)]).map { ($0[0] ?? "", $0.int(1)) }
+            var found: [(id: Int64, discovery: Discovery)] = []
+            for (name, logged) in [(node, state.withLock { $0.logged })] + departed where found.count < limit {
+                found += try db.query("""
+                    SELECT id, watch, path, size, mtime_ns, inode FROM convd_file
+                    WHERE finished_by = $1 AND seq <= $2 AND finished < to_timestamp($3)
+                      AND (checked IS NULL OR checked < to_timestamp($3))
+                    ORDER BY seq LIMIT $4
+                    """, [.text(name), .int(logged), .real(cutoff), .int(Int64(limit - found.count))])
+                .map { r in
+                    (r.int(0), Discovery(watch: r[1] ?? "", path: r[2] ?? "",
+                                         version: FileVersion(size: r.int(3), mtimeNs: r.int(4), inode: r.int(5)),
+                                         moved: false, readyAt: 0))
+                }
             }
+            return found
         }
     }
 

@@ -38,7 +38,7 @@ public enum Retry {
             // Forget first: a daemon seeing a finished version come back would set it aside again.
             let forgotten = try ledger.forget(watch: watch.name, path: key)
             if inFailed {
-                try OutputTree.move(relative, from: source, inode: version.inode, toRoot: watch.input, limit: .max)
+                try OutputTree.move(relative, from: source, expected: .inode(version.inode), toRoot: watch.input, limit: .max)
                 try? folder.unlink(errorName)
             }
             _ = try ledger.record([Discovery(watch: watch.name, path: key, version: version, moved: true,

@@ -105,6 +105,26 @@ struct PostgresLedgerTests {
         #expect(wakes.wait(atLeast: 2, seconds: 10))
     }
 
+    @Test("retention: a node prunes its own logged rows and those of nodes gone past the retention period")
+    func retention() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let nodes = try ["a", "alive", "gone"].map { try PostgresLedger(uri: uri, node: $0, register: true) }
+        _ = try nodes[0].record(["a", "alive", "gone"].map { discovery($0) })
+        for ledger in nodes {
+            let job = try #require(try ledger.claim(limit: 1, now: wallClock()).first)
+            #expect(try ledger.finish(job, failed: false, reason: nil, line: line) { _, _ in true })
+            _ = ledger.maintain(watches: [], inFlight: 0)  // the heartbeat records what its log holds
+        }
+        _ = try PostgresServer.shared.psql(uri, """
+            UPDATE convd_file SET finished = now() - interval '30 days';
+            UPDATE convd_node SET heartbeat = now() - interval '30 days' WHERE name = 'gone'
+            """)
+        let candidates = try nodes[0].pruneCandidates(before: wallClock() - 7 * 86_400, limit: 10)
+        #expect(candidates.map(\.discovery.path) == ["a", "gone"])
+        try nodes[0].prune(drop: candidates.map(\.id), keep: [])
+        #expect(try nodes[0].counts()["w"]?.done == 1)
+    }
+
     @Test("a version 1 schema is migrated: the same rows, fewer indexes")
     func migration() throws {
         let uri = try PostgresServer.shared.createDatabase()
