@@ -90,6 +90,14 @@ extension Daemon {
         // are published: a node stopped or cut off past its lease writes nothing.
         var processed = processed
         if !ledger.keysInode {
+            // A node stopped past a lease may have claimed the file again while a worker still
+            // ran the old claim: only the newer claim (the larger token) can still be held.
+            let newest = Dictionary(processed.map { ($0.job.id, $0.job.lease) }, uniquingKeysWith: max)
+            for item in processed where item.job.lease != newest[item.job.id] {
+                for file in item.result.staged { file.discard() }
+                leaseLost(item.job, entry: item.entry)
+            }
+            processed.removeAll { $0.job.lease != newest[$0.job.id] }
             let held = (try? ledger.stillHeld(processed.map(\.job))) ?? []
             for item in processed where !held.contains(item.job.id) {
                 for file in item.result.staged { file.discard() }

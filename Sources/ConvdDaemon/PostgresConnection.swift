@@ -209,6 +209,11 @@ final class PostgresConnection {
                 PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
             }
         }
+        if name != nil, let result, PQresultStatus(result) == PGRES_FATAL_ERROR,
+           let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))),  // PG_DIAG_SQLSTATE
+           String(cString: state) == "26000" {
+            prepared[sql] = nil  // deallocated behind our back (DISCARD ALL, a pooler): prepared again next time
+        }
         return try rows(result, sql: sql)
     }
 

@@ -11,30 +11,41 @@ extension PostgresLedger {
         // Our own count first (HeldLease): no round trip for leases claimed or renewed less
         // than two thirds of a lease ago. The others (a heartbeat late, a renewal that did
         // not include them) are asked of the database.
-        let now = monotonicClock()
-        let (sure, fresh) = state.withLock { s in
-            (Set(jobs.filter { job in
-                s.held[job.id].map { $0.token == job.lease && now - $0.renewed < leaseSeconds * 2 / 3 } ?? false
-            }.map(\.id)).subtracting(s.displaced ? Set(jobs.map(\.id)) : []),
-             now - s.lastHeartbeatOK < leaseSeconds * 2 / 3)
-        }
+        let sure = ownCount(jobs)
         let unsure = jobs.filter { !sure.contains($0.id) }
         // Without a heartbeat for most of a lease, nothing else may be held.
-        guard !unsure.isEmpty, fresh else { return sure }
-        // On the committer's own session: a check never waits behind the workers' claims.
-        return try sure.union(finishing.with { db throws(LedgerError) in
-            Set(try db.query("""
-                SELECT f.id FROM convd_file f
-                WHERE \(Self.leased(ids: 2, tokens: 3)) AND f.lease_expires > now() + $1::float8 * interval '1 second'
-                """, [.real(leaseSeconds / 3), .array(unsure.map(\.id)), .array(unsure.map(\.lease))]).map { $0.int(0) })
-        })
+        let fresh = state.withLock { leaseClock() - $0.lastHeartbeatOK < leaseSeconds * 2 / 3 }
+        var asked: Set<Int64> = []
+        if !unsure.isEmpty && fresh {
+            // On the committer's own session: a check never waits behind the workers' claims.
+            asked = try finishing.with { db throws(LedgerError) in
+                Set(try db.query("""
+                    SELECT f.id FROM convd_file f
+                    WHERE \(Self.leased(ids: 2, tokens: 3)) AND f.lease_expires > now() + $1::float8 * interval '1 second'
+                    """, [.real(leaseSeconds / 3), .array(unsure.map(\.id)), .array(unsure.map(\.lease))]).map { $0.int(0) })
+            }
+        }
+        // Counted again now: the database may have kept us waiting.
+        return ownCount(jobs).union(asked)
+    }
+
+    /// The jobs whose leases this process's own count holds with a third of a lease to spare
+    /// (and none once another process has taken this node's name).
+    private func ownCount(_ jobs: [Job]) -> Set<Int64> {
+        let now = leaseClock()
+        return state.withLock { s in
+            guard !s.displaced else { return [] }
+            return Set(jobs.filter { job in
+                s.held[job.id].map { $0.token == job.lease && now - $0.renewed < leaseSeconds * 2 / 3 } ?? false
+            }.map(\.id))
+        }
     }
 
     /// Shared storage: size and mtime make a version.
     public var keysInode: Bool { false }
 
     public var problem: String? {
-        let silent = state.withLock { monotonicClock() - $0.lastHeartbeatOK }
+        let silent = state.withLock { leaseClock() - $0.lastHeartbeatOK }
         guard silent > 2 * max(0.2, leaseSeconds / 3) else { return nil }
         return "no heartbeat reached the database for \(Int(silent)) s; reconnecting"
     }
@@ -42,7 +53,7 @@ extension PostgresLedger {
     public func lists(watch: String) -> Bool { state.withLock { $0.listers.contains(watch) } }
 
     public func maintain(watches: [String], inFlight: Int) -> [String] {
-        let now = monotonicClock()
+        let now = leaseClock()
         let period = max(0.2, leaseSeconds / 3)
         let due = state.withLock { s in
             (heartbeat: now >= s.nextHeartbeat, rescue: now >= s.nextRescue, election: now >= s.nextElection,
@@ -89,7 +100,7 @@ extension PostgresLedger {
                                      LIMIT 500 FOR UPDATE SKIP LOCKED)
                         RETURNING watch, path, lease_node
                         """)
-                    if !rescued.isEmpty { try announceWork(on: db) }
+                    if !rescued.isEmpty { announceWork(on: db) }
                     for r in rescued {
                         onError("lease expired on node \(r[2] ?? "?"); \(r[0] ?? "")/\(r[1] ?? "") runs again")
                     }
@@ -146,7 +157,7 @@ extension PostgresLedger {
                         lease_expires = NULL
                     WHERE \(Self.leased(ids: 1, tokens: 2))
                     """, [.array(held.map(\.key)), .array(held.map(\.value.token))])
-                try announceWork(on: db)
+                announceWork(on: db)
             }
             try db.query("DELETE FROM convd_lister WHERE holder = $1", [.text(incarnation)])
             try db.query("UPDATE convd_node SET in_flight = 0, heartbeat = now() WHERE name = $1 AND incarnation = $2",

@@ -12,9 +12,10 @@ extension PostgresLedger {
     static let workChannel = "convd_work"
 
     /// Tells the other nodes that rows are ready (after the statement that made them so has
-    /// committed: a notification is delivered at commit).
-    func announceWork(on db: PostgresConnection) throws(LedgerError) {
-        try db.query("SELECT pg_notify('\(Self.workChannel)', $1)", [.text(incarnation)])
+    /// committed: a notification is delivered at commit). A lost notification only costs the
+    /// others a poll, so a failure here fails nothing else.
+    func announceWork(on db: PostgresConnection) {
+        _ = try? db.query("SELECT pg_notify('\(Self.workChannel)', $1)", [.text(incarnation)])
     }
 
     public func watchForWork(_ wake: @escaping @Sendable () -> Void) {
@@ -22,11 +23,13 @@ extension PostgresLedger {
         let thread = Thread { [self] in
             var connection: PostgresConnection?
             var generation = 0
+            var pause = 0.5
             while !state.withLock({ $0.listenerStopped }) {
                 do {
                     let db = try connection ?? PostgresConnection(uri: uri, setup: "LISTEN \(Self.workChannel)")
                     connection = db
                     let payloads = try db.notifications(timeout: 0.5)
+                    pause = 0.5
                     if db.generation != generation {
                         generation = db.generation
                         wake()
@@ -34,8 +37,10 @@ extension PostgresLedger {
                         wake()
                     }
                 } catch {
-                    // The heartbeat reports the database being away; here, only try again.
-                    Thread.sleep(forTimeInterval: 0.5)
+                    // The heartbeat reports the database being away; here, only try again,
+                    // backing off as the other sessions do.
+                    Thread.sleep(forTimeInterval: pause)
+                    pause = min(pause * 2, 10)
                 }
             }
         }

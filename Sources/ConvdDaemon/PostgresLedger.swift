@@ -40,11 +40,13 @@ public final class PostgresLedger: Ledger, Sendable {
     let onError: @Sendable (String) -> Void
     let state = Mutex(FleetState())
 
-    /// A lease this process holds: its token, and when (monotonic clock, taken before the
-    /// statement was sent) the claim or the heartbeat that last set its expiry began. The
-    /// database's expiry is at least `lease` after that moment, so while less than two thirds
-    /// of a lease have passed since, the lease is held with a third to spare — the holder's
-    /// own count, started early, as leases are kept everywhere.
+    /// A lease this process holds: its token, and when (leaseClock, which counts a suspend;
+    /// read before the statement was sent) the claim or the heartbeat that last set its expiry
+    /// began. The database's expiry is at least `lease` after that moment, so while less than
+    /// two thirds of a lease have passed since, the lease is held with a third to spare — the
+    /// holder's own count, started early, as leases are kept everywhere. (Another process
+    /// registering under this node's name takes the leases early: `displaced`, found at the
+    /// next heartbeat, ends the count.)
     struct HeldLease {
         var token: Int64
         var renewed: Double
@@ -74,7 +76,7 @@ public final class PostgresLedger: Ledger, Sendable {
         var nextHeartbeat = 0.0, nextRescue = 0.0, nextElection = 0.0
         /// The listener thread (watchForWork) ends.
         var listenerStopped = false
-        var lastHeartbeatOK = monotonicClock()
+        var lastHeartbeatOK = leaseClock()
     }
 
     /// Opens the ledger at `uri`, creating or migrating its schema when the role may.
@@ -106,9 +108,12 @@ public final class PostgresLedger: Ledger, Sendable {
             try PostgresSchema.migrate(db)
         } catch {
             // A role that may not create tables still runs on a schema someone else created.
-            guard try PostgresSchema.present(db) == PostgresSchema.version else {
-                throw LedgerError(description: "\(error.description) (run `convd ledger init` as a role that may "
-                                  + "create tables)")
+            let found = try PostgresSchema.present(db)
+            if found > PostgresSchema.version { throw error }  // "upgrade convd on this host"
+            guard found == PostgresSchema.version else {
+                throw LedgerError(description: "cannot create or migrate the ledger's schema (found version \(found), "
+                                  + "this convd uses \(PostgresSchema.version)): \(error.description); run `convd ledger "
+                                  + "init` as a role that may create tables")
             }
         }
         guard register else { return }
@@ -120,7 +125,8 @@ public final class PostgresLedger: Ledger, Sendable {
                 let otherHost = row[0] ?? "", otherPid = Int32(row.int(1)), age = row.real(2)
                 // Alive: a heartbeat within a lease, and on this host a process with that pid (a
                 // zombie, or a hung process that resumes later, finds itself displaced).
-                let alive = age < leaseSeconds && (otherHost != host || kill(otherPid, 0) == 0)
+                // EPERM: a process of another user, alive.
+                let alive = age < leaseSeconds && (otherHost != host || kill(otherPid, 0) == 0 || errno == EPERM)
                 if alive {
                     throw LedgerError(description: "another convd named \"\(node)\" is running (host \(otherHost), pid "
                                       + "\(otherPid), heartbeat \(Int(age)) s ago): give each node its own "
@@ -197,26 +203,44 @@ public final class PostgresLedger: Ledger, Sendable {
             var finished: [FinishedVersion] = []
             for start in stride(from: 0, to: items.count, by: 500) {
                 let chunk = Array(items[start..<min(items.count, start + 500)])
-                let touched = try db.query("""
+                // DO NOTHING takes no lock on a known row (DO UPDATE would lock running rows in
+                // listing order, against the id order of finishes and heartbeats).
+                let inserted = try db.query("""
                     INSERT INTO convd_file AS f (watch, path, size, mtime_ns, inode, moved, run_after)
                     SELECT v.watch, v.path, v.size, v.mtime_ns, v.inode, v.moved, now() + v.delay * interval '1 second'
                     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[],
                                 $7::float8[]) AS v(watch, path, size, mtime_ns, inode, moved, delay)
-                    ON CONFLICT ON CONSTRAINT convd_file_version DO UPDATE SET
-                        run_after = least(f.run_after, excluded.run_after), moved = true
-                    WHERE f.state = 'pending' AND excluded.moved AND NOT f.moved
-                    RETURNING f.watch, f.path, f.size, f.mtime_ns, (xmax = 0)
+                    ON CONFLICT ON CONSTRAINT convd_file_version DO NOTHING
+                    RETURNING f.watch, f.path, f.size, f.mtime_ns
                     """, [.array(chunk.map { Optional($0.watch) }), .array(chunk.map { Optional($0.path) }),
                           .array(chunk.map(\.version.size)), .array(chunk.map(\.version.mtimeNs)),
                           .array(chunk.map(\.version.inode)), .array(chunk.map(\.moved)),
                           .array(chunk.map { $0.readyAt - now })])
-                added += touched.filter { $0.bool(4) }.count
-                if !touched.isEmpty { try announceWork(on: db) }
-                // Versions known before and left alone may be finished: a rescan completes an
-                // interrupted after-action. (A burst of new files needs no second query.)
-                let returned = Set(touched.map(Self.key))
+                added += inserted.count
+                // A lost notification only costs the others a poll: it never fails the listing.
+                if !inserted.isEmpty { announceWork(on: db) }
+                let returned = Set(inserted.map(Self.key))
                 let known = chunk.filter { !returned.contains(Self.key($0)) }
                 guard !known.isEmpty else { continue }
+                // A version moved in again while it waits is ready at once. Only pending rows
+                // are locked here: claims skip locked rows, finishes and heartbeats lock only
+                // running ones, so no lock order is at stake.
+                let moved = known.filter(\.moved)
+                if !moved.isEmpty, !(try db.query("""
+                    UPDATE convd_file f SET run_after = least(f.run_after, now() + v.delay * interval '1 second'),
+                        moved = true
+                    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::float8[])
+                        AS v(watch, path, size, mtime_ns, delay)
+                    WHERE f.watch = v.watch AND f.path = v.path AND f.size = v.size AND f.mtime_ns = v.mtime_ns
+                      AND f.state = 'pending' AND NOT f.moved
+                    RETURNING f.id
+                    """, [.array(moved.map { Optional($0.watch) }), .array(moved.map { Optional($0.path) }),
+                          .array(moved.map(\.version.size)), .array(moved.map(\.version.mtimeNs)),
+                          .array(moved.map { $0.readyAt - now })]).isEmpty) {
+                    announceWork(on: db)
+                }
+                // Versions known before may be finished: a rescan completes an interrupted
+                // after-action. (A burst of new files needs no second query.)
                 // A join on the version key's index (this host's discovery, so this host's inode).
                 for row in try db.query("""
                     SELECT f.watch, f.path, f.size, f.mtime_ns, f.state, f.reason
@@ -250,7 +274,7 @@ public final class PostgresLedger: Ledger, Sendable {
         let (displaced, watches) = state.withLock { ($0.displaced, $0.watches) }
         if displaced { throw LedgerError(description: "another process runs as node \"\(node)\": not claiming") }
         return try claiming.with { db throws(LedgerError) in
-            let sent = monotonicClock()
+            let sent = leaseClock()
             let jobs = try db.query("""
                 WITH c AS MATERIALIZED (
                     SELECT id FROM convd_file WHERE state = 'pending' AND run_after <= now()
@@ -353,7 +377,7 @@ public final class PostgresLedger: Ledger, Sendable {
                         line = '\(Self.seqPrefix)' || n.seq || ($8::text[])[n.position],
                         lease_owner = NULL, lease_expires = NULL
                     FROM n WHERE f.id = n.id
-                    RETURNING f.id, n.seq
+                    RETURNING n.position, n.seq
                     """, [.array(items.map(\.job.id)), .array(items.map(\.job.lease)), .int(state.withLock { $0.logged }),
                           .text(node), .text(incarnation), .array(items.map { Optional($0.failed ? "failed" : "done") }),
                           .array(items.map(\.reason)), .array(rests.map(Optional.some))])
@@ -362,11 +386,11 @@ public final class PostgresLedger: Ledger, Sendable {
                 state.withLock { $0.behind = true }
                 throw error
             }
-            let seqs = Dictionary(numbered.map { ($0.int(0), $0.int(1)) }, uniquingKeysWith: max)
-            let lines = items.indices.compactMap { i in
-                seqs[items[i].job.id].map { (seq: $0, line: Self.seqPrefix + String($0) + rests[i]) }
-            }.sorted { $0.seq < $1.seq }
-            let refused = Set(items.map(\.job.id)).subtracting(seqs.keys)
+            // Mapped back by position in `items` (1-based), not by id.
+            let seqs = Dictionary(numbered.map { (Int($0.int(0)) - 1, $0.int(1)) }, uniquingKeysWith: min)
+            let lines = seqs.map { (seq: $0.value, line: Self.seqPrefix + String($0.value) + rests[$0.key]) }
+                .sorted { $0.seq < $1.seq }
+            let refused = Set(items.indices.filter { seqs[$0] == nil }.map { items[$0].job.id })
             guard let last = lines.last else { return refused }
             // Finishes are serialised on this session, so nothing else moves `logged` meanwhile
             // but setLoggedSeq at start, which only raises it.

@@ -63,6 +63,9 @@ enum PostgresSchema {
     @discardableResult
     static func migrate(_ db: PostgresConnection) throws(LedgerError) -> Int {
         try db.transaction { () throws(LedgerError) -> Int in
+            // Nodes starting while another migrates a large table wait for it; the migration
+            // itself may take longer than a statement normally may.
+            try db.execute("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0")
             try db.execute("SELECT pg_advisory_xact_lock(7468233)")  // "convd" schema lock
             try db.execute("CREATE TABLE IF NOT EXISTS convd_schema(version int NOT NULL)")
             let found = Int(try db.query("SELECT max(version) FROM convd_schema").first?.int(0) ?? 0)
@@ -73,7 +76,12 @@ enum PostgresSchema {
             if found == 0 {
                 try db.execute(create)
             } else if found < version {
-                for step in (found + 1)...version { try db.execute(migrations[step] ?? "") }
+                for step in (found + 1)...version {
+                    guard let sql = migrations[step] else {
+                        throw LedgerError(description: "no migration of the ledger's schema to version \(step)")
+                    }
+                    try db.execute(sql)
+                }
             }
             if found < version {
                 try db.query("INSERT INTO convd_schema VALUES ($1)", [.int(Int64(version))])

@@ -18,7 +18,7 @@ final class Scheduler: @unchecked Sendable {
     /// for) up to `claimLimitInBurst`, and back to `claimLimit` once a claim finds fewer. A
     /// few files are still spread over the workers (and over the nodes of a fleet).
     static let claimLimit = 16
-    static let claimLimitInBurst = 128
+    static let claimLimitInBurst = 64
     private var claimSize = claimLimit
 
     /// Whether stop() was called.

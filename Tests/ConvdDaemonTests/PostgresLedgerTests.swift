@@ -60,6 +60,26 @@ struct PostgresLedgerTests {
         #expect(try other.allLines(after: 0, limit: 10).map(\.1) == ["{\"seq\":1}"])
     }
 
+    @Test("a file claimed again after its lease ran out, with the old claim in the same finish: one line, one seq")
+    func reclaimedInOneFinish() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let node = try PostgresLedger(uri: uri, node: "n", leaseSeconds: 1, register: true)
+        let other = try PostgresLedger(uri: uri, node: "o", leaseSeconds: 1, register: true)
+        _ = try node.record([discovery("a")])
+        let old = try #require(try node.claim(limit: 1, now: wallClock()).first)
+        Thread.sleep(forTimeInterval: 1.3)
+        _ = other.maintain(watches: [], inFlight: 0)  // rescued
+        let new = try #require(try node.claim(limit: 1, now: wallClock()).first)
+        #expect(new.id == old.id && new.lease > old.lease)
+        var written: [(seq: Int64, line: String)] = []
+        let refused = try node.finish([new, old].map { Finish(job: $0, failed: false, reason: nil, line: line) }) {
+            written += $0
+            return true
+        }
+        #expect(written.map(\.seq) == [1] && refused == [old.id])
+        #expect(try node.allLines(after: 0, limit: 10).map(\.1) == [line(1)])
+    }
+
     @Test("sequence numbers follow commit order across nodes; each node's own lines come back after a failed write")
     func sequence() throws {
         let uri = try PostgresServer.shared.createDatabase()
