@@ -17,6 +17,19 @@ struct PostgresLedgerTests {
 
     private func line(_ seq: Int64) -> String { "{\"seq\":\(seq)}" }
 
+    /// Two nodes with one-second leases; the first claimed a file and let the lease run out,
+    /// and the second rescued it. Returns both nodes and the stale claim.
+    private func expiredClaim() throws -> (PostgresLedger, PostgresLedger, Job) {
+        let uri = try PostgresServer.shared.createDatabase()
+        let slow = try PostgresLedger(uri: uri, node: "slow", leaseSeconds: 1, register: true)
+        let other = try PostgresLedger(uri: uri, node: "other", leaseSeconds: 1, register: true)
+        _ = try slow.record([discovery("a")])
+        let stale = try #require(try slow.claim(limit: 1, now: wallClock()).first)
+        Thread.sleep(forTimeInterval: 1.3)
+        _ = other.maintain(watches: [], inFlight: 0)  // rescues the expired lease
+        return (slow, other, stale)
+    }
+
     @Test("a version is (watch, path, size, mtime): another host's inode adds nothing; claims are disjoint")
     func versionsAndClaims() throws {
         let uri = try PostgresServer.shared.createDatabase()
@@ -35,13 +48,7 @@ struct PostgresLedgerTests {
 
     @Test("completions are fenced: a rescued lease's late finish is refused, the new holder's commits once")
     func fence() throws {
-        let uri = try PostgresServer.shared.createDatabase()
-        let slow = try PostgresLedger(uri: uri, node: "slow", leaseSeconds: 1, register: true)
-        let other = try PostgresLedger(uri: uri, node: "other", leaseSeconds: 1, register: true)
-        _ = try slow.record([discovery("a")])
-        let stale = try #require(try slow.claim(limit: 1, now: wallClock()).first)
-        Thread.sleep(forTimeInterval: 1.3)
-        _ = other.maintain(watches: [], inFlight: 0)  // rescues the expired lease
+        let (slow, other, stale) = try expiredClaim()
         let fresh = try #require(try other.claim(limit: 1, now: wallClock()).first)
         #expect(fresh.id == stale.id && fresh.lease != stale.lease && fresh.crashes == 0)  // an expiry is no crash
         var written: [String] = []
@@ -62,13 +69,7 @@ struct PostgresLedgerTests {
 
     @Test("a file claimed again after its lease ran out, with the old claim in the same finish: one line, one seq")
     func reclaimedInOneFinish() throws {
-        let uri = try PostgresServer.shared.createDatabase()
-        let node = try PostgresLedger(uri: uri, node: "n", leaseSeconds: 1, register: true)
-        let other = try PostgresLedger(uri: uri, node: "o", leaseSeconds: 1, register: true)
-        _ = try node.record([discovery("a")])
-        let old = try #require(try node.claim(limit: 1, now: wallClock()).first)
-        Thread.sleep(forTimeInterval: 1.3)
-        _ = other.maintain(watches: [], inFlight: 0)  // rescued
+        let (node, _, old) = try expiredClaim()
         let new = try #require(try node.claim(limit: 1, now: wallClock()).first)
         #expect(new.id == old.id && new.lease > old.lease)
         var written: [(seq: Int64, line: String)] = []
