@@ -1,5 +1,6 @@
 // ParallelFor: the only threading in ConvdCore. Splits an index range into contiguous chunks,
-// one per thread, and runs them on Dispatch's pool; with one thread it runs inline.
+// one per thread, and runs them on WorkPool's spinning helpers (or, when the pool is busy with
+// another region, on Dispatch's pool); with one thread it runs inline.
 import Dispatch
 
 /// Runs `body` over `0..<count` split into at most `threads` contiguous chunks, in parallel.
@@ -10,6 +11,7 @@ public func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Range<Int
         if count > 0 { body(0..<count) }
         return
     }
+    if WorkPool.shared.run(count: count, chunks: chunks, body) { return }
     DispatchQueue.concurrentPerform(iterations: chunks) { i in
         let lower = count * i / chunks
         let upper = count * (i + 1) / chunks

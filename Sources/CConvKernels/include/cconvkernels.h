@@ -127,4 +127,14 @@ void convd_pool_plane(const float *in, int height, int width, int kernel_h, int 
 /// The instruction set convd_correlate_rows uses on this CPU: "avx512f", "avx2+fma" or "sse2".
 const char *convd_kernel_isa(void);
 
+/// A hint to the CPU inside a spin-wait loop (x86 `pause`): the waiting thread yields its
+/// core's shared resources and leaves the loop sooner when the awaited store lands.
+static inline void convd_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
