@@ -9,6 +9,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 void convd_prefer_huge_pages(void *start, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -21,5 +24,15 @@ void convd_prefer_huge_pages(void *start, size_t bytes) {
 #else
     (void)start;
     (void)bytes;
+#endif
+}
+
+int convd_keep_large_allocations(size_t mmap_below, size_t trim_above) {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, (int)mmap_below) == 1 && mallopt(M_TRIM_THRESHOLD, (int)trim_above) == 1;
+#else
+    (void)mmap_below;
+    (void)trim_above;
+    return 0;
 #endif
 }

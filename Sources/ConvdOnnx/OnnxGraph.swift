@@ -2,6 +2,7 @@
 // kernel reading and writing numbered slots, the constants preloaded, and every value's slot
 // released after its last reader. Built by OnnxImporter; immutable, so one graph can serve
 // several threads (each run has its own slots).
+import ConvdCore
 
 /// One row of `convd inspect`: a node as it runs after folding and fusion.
 public struct GraphRow: Sendable {
@@ -55,6 +56,7 @@ public final class OnnxGraph: Sendable {
     init(path: String, provenance: String, metadata: [String: String], inputs: [GraphValue], outputs: [GraphValue],
          rows: [GraphRow], nodeCount: Int, steps: [Step], slotCount: Int, inputSlots: [Int], outputSlots: [Int],
          constants: [(Int, OnnxTensor)], peakBytes: Int) {
+        keepLargeAllocations()  // each step's maps reuse the last run's blocks
         self.peakBytes = peakBytes
         self.path = path
         self.provenance = provenance

@@ -33,6 +33,12 @@ void convd_channel_magnitude(const float *src, ptrdiff_t plane, ptrdiff_t count,
 /// pages; call it before the first write. Does nothing for buffers under 4 MiB or off Linux.
 void convd_prefer_huge_pages(void *start, size_t bytes);
 
+/// Makes glibc's malloc keep freed blocks of up to `mmap_below` bytes in its heap for reuse
+/// instead of unmapping each (their pages fault in and are zeroed again on the next use), and
+/// up to `trim_above` bytes of free heap before it gives memory back (memory.c). Returns 1 when
+/// both settings took.
+int convd_keep_large_allocations(size_t mmap_below, size_t trim_above);
+
 /// One convolution layer of ConvdNet's inference plan (blocked.c), on output maps stored as
 /// blocks of 16 channels. Output (block ob, row y, column x, lane l) is written at
 ///   output[ob*out_block_stride + y*out_row_stride + x*16 + l]
