@@ -49,7 +49,7 @@ final class WorkPool: @unchecked Sendable {
     func run(count: Int, chunks: Int, _ body: @Sendable (Range<Int>) -> Void) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
-        let wanted = min(chunks, onlineCPUs) - 1
+        let wanted = min(chunks, cpus) - 1
         withoutActuallyEscaping(body) { body in
             let sleeping = state.withLock { s -> Int in
                 while s.helpers < wanted {
@@ -150,7 +150,8 @@ final class WorkPool: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    private var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The cores online, read once (glibc reads /sys for it on every call).
+    private let cpus = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     private static func clock() -> Double {
         var t = timespec()

@@ -30,12 +30,9 @@ extension PostgresLedger {
                     connection = db
                     let payloads = try db.notifications(timeout: 0.5)
                     pause = 0.5
-                    if db.generation != generation {
-                        generation = db.generation
-                        wake()
-                    } else if payloads.contains(where: { $0 != incarnation }) {
-                        wake()
-                    }
+                    let reconnected = db.generation != generation
+                    generation = db.generation
+                    if reconnected || payloads.contains(where: { $0 != incarnation }) { wake() }
                 } catch {
                     // The heartbeat reports the database being away; here, only try again,
                     // backing off as the other sessions do.

@@ -169,7 +169,8 @@ public final class PostgresLedger: Ledger, Sendable {
     static func fromNow(_ n: Int) -> String { "now() + $\(n)::float8 * interval '1 second'" }
 
     public func record(_ discoveries: [Discovery]) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
-        // One row per key in a statement (ON CONFLICT DO UPDATE may touch a row once).
+        // One row per key: a version found twice (an event and a listing) is moved if either
+        // says so, and ready at the earlier time when moved.
         var unique: [String: Discovery] = [:]
         var order: [String] = []
         for d in discoveries {
@@ -187,7 +188,7 @@ public final class PostgresLedger: Ledger, Sendable {
         guard !items.isEmpty else { return (0, []) }
         let now = wallClock()
         do {
-            return try record(items, now: now)
+            return try record(items, byKey: unique, now: now)
         } catch {
             // What was found is not recorded: the next good maintenance round lists again.
             state.withLock { $0.degraded = true }
@@ -195,10 +196,9 @@ public final class PostgresLedger: Ledger, Sendable {
         }
     }
 
-    private func record(_ items: [Discovery], now: Double) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
-        var unique: [String: Discovery] = [:]
-        for d in items { unique[Self.key(d)] = d }
-        return try general.with { db throws(LedgerError) in
+    private func record(_ items: [Discovery], byKey unique: [String: Discovery],
+                        now: Double) throws(LedgerError) -> (added: Int, finished: [FinishedVersion]) {
+        try general.with { db throws(LedgerError) in
             var added = 0
             var finished: [FinishedVersion] = []
             for start in stride(from: 0, to: items.count, by: 500) {
@@ -212,9 +212,7 @@ public final class PostgresLedger: Ledger, Sendable {
                                 $7::float8[]) AS v(watch, path, size, mtime_ns, inode, moved, delay)
                     ON CONFLICT ON CONSTRAINT convd_file_version DO NOTHING
                     RETURNING f.watch, f.path, f.size, f.mtime_ns
-                    """, [.array(chunk.map { Optional($0.watch) }), .array(chunk.map { Optional($0.path) }),
-                          .array(chunk.map(\.version.size)), .array(chunk.map(\.version.mtimeNs)),
-                          .array(chunk.map(\.version.inode)), .array(chunk.map(\.moved)),
+                    """, Self.versionKeys(chunk) + [.array(chunk.map(\.version.inode)), .array(chunk.map(\.moved)),
                           .array(chunk.map { $0.readyAt - now })])
                 added += inserted.count
                 // A lost notification only costs the others a poll: it never fails the listing.
@@ -234,27 +232,37 @@ public final class PostgresLedger: Ledger, Sendable {
                     WHERE f.watch = v.watch AND f.path = v.path AND f.size = v.size AND f.mtime_ns = v.mtime_ns
                       AND f.state = 'pending' AND NOT f.moved
                     RETURNING f.id
-                    """, [.array(moved.map { Optional($0.watch) }), .array(moved.map { Optional($0.path) }),
-                          .array(moved.map(\.version.size)), .array(moved.map(\.version.mtimeNs)),
-                          .array(moved.map { $0.readyAt - now })]).isEmpty) {
+                    """, Self.versionKeys(moved) + [.array(moved.map { $0.readyAt - now })]).isEmpty) {
                     announceWork(on: db)
                 }
                 // Versions known before may be finished: a rescan completes an interrupted
-                // after-action. (A burst of new files needs no second query.)
-                // A join on the version key's index (this host's discovery, so this host's inode).
+                // after-action (a burst of new files needs no such query). A join on the version
+                // key's index; the discovery is this host's, so its inode is too.
                 for row in try db.query("""
                     SELECT f.watch, f.path, f.size, f.mtime_ns, f.state, f.reason
                     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS v(watch, path, size, mtime_ns)
                     JOIN convd_file f ON f.watch = v.watch AND f.path = v.path AND f.size = v.size
                         AND f.mtime_ns = v.mtime_ns
                     WHERE f.state IN ('done', 'failed')
-                    """, [.array(known.map { Optional($0.watch) }), .array(known.map { Optional($0.path) }),
-                          .array(known.map(\.version.size)), .array(known.map(\.version.mtimeNs))]) {
+                    """, Self.versionKeys(known)) {
                     guard let d = unique[Self.key(row)] else { continue }
                     finished.append(FinishedVersion(discovery: d, failed: row[4] == "failed", reason: row[5]))
                 }
             }
             return (added, finished)
+        }
+    }
+
+    /// The version keys of `discoveries` as four array parameters: watch, path, size, mtime_ns.
+    private static func versionKeys(_ discoveries: [Discovery]) -> [PGValue] {
+        [.array(discoveries.map { Optional($0.watch) }), .array(discoveries.map { Optional($0.path) }),
+         .array(discoveries.map(\.version.size)), .array(discoveries.map(\.version.mtimeNs))]
+    }
+
+    /// Forgets the leases of `jobs` that this process still holds: it no longer works on them.
+    func release(_ jobs: [Job]) {
+        state.withLock { s in
+            for job in jobs where s.held[job.id]?.token == job.lease { s.held[job.id] = nil }
         }
     }
 
@@ -319,7 +327,7 @@ public final class PostgresLedger: Ledger, Sendable {
                         version: FileVersion?) throws(LedgerError) {
         let now = wallClock()
         try claiming.with { db throws(LedgerError) in
-            state.withLock { if $0.held[job.id]?.token == job.lease { $0.held[job.id] = nil } }
+            release([job])
             let v = version ?? job.version
             if version != nil, !(try db.query("""
                 SELECT 1 FROM convd_file WHERE watch = $1 AND path = $2 AND size = $3 AND mtime_ns = $4 AND id != $5
@@ -339,86 +347,9 @@ public final class PostgresLedger: Ledger, Sendable {
 
     public func drop(_ job: Job) throws(LedgerError) {
         try claiming.with { db throws(LedgerError) in
-            state.withLock { if $0.held[job.id]?.token == job.lease { $0.held[job.id] = nil } }
+            release([job])
             _ = try db.query("DELETE FROM convd_file WHERE id = $1 AND lease_token = $2 AND state = 'running'",
                              [.int(job.id), .int(job.lease)])
         }
-    }
-
-    public func finish(_ items: [Finish], wrote: ([(seq: Int64, line: String)]) -> Bool) throws(LedgerError) -> Set<Int64> {
-        guard !items.isEmpty else { return [] }
-        // Each line made once, with seq 0; the database puts the real number in.
-        let rests = items.map { Self.rest(ofLine: $0.line(0)) }
-        return try finishing.with { db throws(LedgerError) -> Set<Int64> in
-            // Finished or given up: whatever happens below, this process no longer works on them.
-            state.withLock { s in
-                for item in items where s.held[item.job.id]?.token == item.job.lease { s.held[item.job.id] = nil }
-            }
-            let numbered: [PGRow]
-            do throws(LedgerError) {
-                // One statement, so one commit and one round trip: the fence (only rows still
-                // running under the tokens we hold, locked in id order); what this node's log
-                // holds so far (the lines of the finishes before this one, for the
-                // reconciliation after a crash); a block of sequence numbers, given in the order
-                // of `items` (the counter row's lock is held to the commit, so sequence order is
-                // commit order); and the rows finished with their lines.
-                numbered = try db.query("""
-                    WITH held AS (SELECT f.id, array_position($1::bigint[], f.id) AS position FROM convd_file f
-                                  WHERE \(Self.leased(ids: 1, tokens: 2)) ORDER BY f.id FOR UPDATE OF f),
-                         logged AS (UPDATE convd_node SET logged_seq = greatest(logged_seq, $3)
-                                    WHERE name = $4 AND incarnation = $5),
-                         block AS (UPDATE convd_meta SET value = value + (SELECT count(*) FROM held)
-                                   WHERE key = 'next_seq' RETURNING value - (SELECT count(*) FROM held) AS first),
-                         n AS (SELECT held.id, held.position,
-                                      block.first + row_number() OVER (ORDER BY held.position) - 1 AS seq
-                               FROM held, block)
-                    UPDATE convd_file f SET state = ($6::text[])[n.position], reason = ($7::text[])[n.position],
-                        finished = now(), finished_by = $4, seq = n.seq,
-                        line = '\(Self.seqPrefix)' || n.seq || ($8::text[])[n.position],
-                        lease_owner = NULL, lease_expires = NULL
-                    FROM n WHERE f.id = n.id
-                    RETURNING n.position, n.seq
-                    """, [.array(items.map(\.job.id)), .array(items.map(\.job.lease)), .int(state.withLock { $0.logged }),
-                          .text(node), .text(incarnation), .array(items.map { Optional($0.failed ? "failed" : "done") }),
-                          .array(items.map(\.reason)), .array(rests.map(Optional.some))])
-            } catch {
-                // The commit may have happened: hand this node's lines over again next time.
-                state.withLock { $0.behind = true }
-                throw error
-            }
-            // Mapped back by position in `items` (1-based), not by id.
-            let seqs = Dictionary(numbered.map { (Int($0.int(0)) - 1, $0.int(1)) }, uniquingKeysWith: min)
-            let lines = seqs.map { (seq: $0.value, line: Self.seqPrefix + String($0.value) + rests[$0.key]) }
-                .sorted { $0.seq < $1.seq }
-            let refused = Set(items.indices.filter { seqs[$0] == nil }.map { items[$0].job.id })
-            guard let last = lines.last else { return refused }
-            // Finishes are serialised on this session, so nothing else moves `logged` meanwhile
-            // but setLoggedSeq at start, which only raises it.
-            let (behind, logged) = state.withLock { ($0.behind, $0.logged) }
-            let due = behind ? try Self.lines(of: node, after: logged, in: db).map { (seq: $0.0, line: $0.1) } : lines
-            let ok = wrote(due)
-            state.withLock { s in
-                if ok { s.logged = max(s.logged, due.last?.seq ?? last.seq) }
-                s.behind = !ok
-            }
-            return refused
-        }
-    }
-
-    /// How every log line begins: its seq comes first.
-    static let seqPrefix = "{\"seq\":"
-
-    /// What follows the seq in a line made with seq 0.
-    static func rest(ofLine template: String) -> String {
-        let rest = template.utf8.dropFirst(seqPrefix.utf8.count + 1)
-        let digit = rest.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false
-        precondition(template.hasPrefix(seqPrefix + "0") && !digit, "a log line begins with its seq")
-        return String(decoding: rest, as: UTF8.self)
-    }
-
-    static func lines(of node: String, after seq: Int64,
-                              in db: PostgresConnection) throws(LedgerError) -> [(Int64, String)] {
-        try db.query("SELECT seq, line FROM convd_file WHERE finished_by = $1 AND seq > $2 ORDER BY seq",
-                     [.text(node), .int(seq)]).map { ($0.int(0), $0[1] ?? "") }
     }
 }
