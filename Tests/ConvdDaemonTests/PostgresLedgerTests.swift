@@ -146,6 +146,26 @@ struct PostgresLedgerTests {
         #expect(try nodes[0].counts()["w"]?.done == 1)
     }
 
+    @Test("hostile names survive the array parameters: quotes, backslashes, braces, commas, NULL, newlines")
+    func hostileNames() throws {
+        let uri = try PostgresServer.shared.createDatabase()
+        let ledger = try PostgresLedger(uri: uri, node: "a", register: true)
+        let names = ["a\"b.png", "back\\slash\\\".png", "c,d{e}.png", "NULL", "{}", " spaced .png", "x\ny.png",
+                     "\u{1B}[31mred.png", "\u{FFFD}.png", "\"\"", "\\"]
+        #expect(try ledger.record(names.map { discovery($0) }).added == names.count)
+        #expect(try ledger.record(names.map { discovery($0) }).added == 0)  // each found again by its key
+        let jobs = try ledger.claim(limit: 100, now: wallClock())
+        #expect(jobs.map(\.path) == names)
+        let refused = try ledger.finish(jobs.map { job in
+            Finish(job: job, failed: false, reason: job.path, line: { "{\"seq\":\($0),\"file\":\(job.path.debugDescription)}" })
+        }) { _ in true }
+        #expect(refused.isEmpty)
+        #expect(try ledger.allLines(after: 0, limit: 100).map(\.1)
+                == names.enumerated().map { "{\"seq\":\($0.offset + 1),\"file\":\($0.element.debugDescription)}" })
+        #expect(try PostgresServer.shared.psql(uri, "SELECT count(*) FROM convd_file WHERE reason = path")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == String(names.count))
+    }
+
     @Test("a version 1 schema is migrated: the same rows, fewer indexes")
     func migration() throws {
         let uri = try PostgresServer.shared.createDatabase()
