@@ -12,8 +12,14 @@
 //     size = 3
 //     padding = 1
 //
-// Shapes are inferred layer to layer. Syntax errors give line and column; unknown keys and
-// layer types are errors naming the layer.
+// Shapes are inferred layer to layer. A layer may have a `name`, and `inputs = ["a", "b"]`
+// naming layers above it (or "input") makes the architecture a graph (LayerNode.swift):
+//
+//     [[layer]]
+//     type = "add"                           # a residual connection
+//     inputs = ["block1_in", "block1_bn2"]
+//
+// Syntax errors give line and column; unknown keys and layer types are errors naming the layer.
 import ConvdCore
 import ConvdNet
 import TOMLKit
@@ -24,11 +30,11 @@ public struct Architecture: Sendable {
     public let name: String
     /// Per-sample input shape.
     public let input: SampleShape
-    /// The layers.
-    public let layers: [LayerSpec]
+    /// The layers, each with its name and inputs.
+    public let layers: [LayerNode]
 
     /// An architecture.
-    public init(name: String, input: SampleShape, layers: [LayerSpec]) {
+    public init(name: String, input: SampleShape, layers: [LayerNode]) {
         self.name = name
         self.input = input
         self.layers = layers
@@ -36,7 +42,7 @@ public struct Architecture: Sendable {
 
     /// A built-in preset by name, or nil.
     public static func preset(_ name: String) -> Architecture? {
-        Preset(rawValue: name).map { Architecture(name: name, input: Preset.input, layers: $0.specs) }
+        Preset(rawValue: name).map { Architecture(name: name, input: Preset.input, layers: $0.specs.map { LayerNode($0) }) }
     }
 }
 
@@ -73,7 +79,7 @@ public enum ArchitectureFile {
         guard let layerArray = table["layer"]?.array, !layerArray.isEmpty else {
             throw fail("no [[layer]] tables")
         }
-        var layers: [LayerSpec] = []
+        var layers: [LayerNode] = []
         for (i, value) in layerArray.enumerated() {
             guard let layerTable = value.table else { throw fail("layer \(i + 1): expected a [[layer]] table") }
             var fields: [String: FieldValue] = [:]
@@ -84,11 +90,17 @@ public enum ArchitectureFile {
                 case .int: fields[key] = .number(Double(v.int ?? 0))
                 case .double: fields[key] = .number(v.double ?? 0)
                 case .bool: fields[key] = .bool(v.bool ?? false)
+                case .array:
+                    let names = (v.array ?? []).compactMap(\.string)
+                    guard names.count == v.array?.count else {
+                        throw fail("layer \(i + 1): \(key) must be a list of layer names")
+                    }
+                    fields[key] = .strings(names)
                 default: throw fail("layer \(i + 1): \(key) must be a number, string or boolean")
                 }
             }
             do {
-                layers.append(try LayerSpec(fields: fields, layer: i + 1))
+                layers.append(try LayerNode(fields: fields, layer: i + 1))
             } catch {
                 throw fail(error.description)
             }
@@ -96,7 +108,7 @@ public enum ArchitectureFile {
         let input = SampleShape(channels: channels, height: height, width: width)
         do {
             // Shapes and sizes checked within NetworkLimits, without allocating the weights.
-            _ = try NetworkPlan(input: input, specs: layers)
+            _ = try NetworkPlan(input: input, nodes: layers)
         } catch {
             throw fail(error.description)
         }

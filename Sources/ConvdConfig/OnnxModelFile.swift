@@ -4,6 +4,7 @@
 // labels (the .toml's list or labels file, else the model's `labels` metadata, else numbers).
 // Every problem of the .toml is reported at once; the graph's are ImportReport's.
 import ConvdCore
+import ConvdNet
 import ConvdOnnx
 import ConvdSystem
 import Foundation
@@ -197,5 +198,42 @@ public enum OnnxModelFile {
         top.reportUnknown(&issues)
         guard issues.isEmpty else { throw ConfigError(file: file, issues: issues) }
         return s
+    }
+}
+
+extension OnnxModelFile {
+    /// The ONNX model at `path` as a convd model to train further: its graph as convd layers
+    /// (OnnxTrainable.swift) with its weights, labels, and its preprocessing as an InputSpec.
+    /// An input convd's training cannot prepare the same way (BGR order, NHWC, shorter-side
+    /// resizing) is refused with what to change.
+    public static func trainableModel(_ path: String, config: String? = nil) throws -> Model {
+        let classifier = try load(path, config: config)
+        let p = classifier.preprocessing
+        var refused: [String] = []
+        if p.bgr { refused.append("channel order bgr") }
+        if p.layout != .nchw { refused.append("layout \(p.layout.rawValue)") }
+        if p.resize != .stretch { refused.append("resizing by the shorter side") }
+        guard refused.isEmpty else {
+            throw OnnxError(path: path, reason: "convd trains on RGB NCHW inputs stretched to size; this model's "
+                            + "preprocessing has " + refused.joined(separator: ", "))
+        }
+        let graph = try OnnxFile.read(path).trainableGraph(inputShape: p.inputShape)
+        let network: Network
+        do {
+            network = try graph.network()
+        } catch {
+            throw OnnxError(path: path, reason: "cannot train this graph as convd layers: \(error)")
+        }
+        // (u·scale·255 − m)/s on unit samples u is (u − m/(scale·255)) / (s/(scale·255)).
+        let unit = p.scale * 255
+        let means = (0..<p.channels).map { c in (p.mean.count == 1 ? p.mean[0] : p.mean[c]) / unit }
+        let stds = (0..<p.channels).map { c in (p.std.count == 1 ? p.std[0] : p.std[c]) / unit }
+        var input = InputSpec(width: p.width, height: p.height, channels: p.channels, mean: means[0], std: stds[0])
+        if Set(means).count > 1 || Set(stds).count > 1 {
+            input.channelMean = means
+            input.channelStd = stds
+        }
+        return Model(network: network, input: input, labels: classifier.labels,
+                     provenance: ["onnx": path, "producer": classifier.graph.provenance])
     }
 }

@@ -8,16 +8,21 @@ public enum FieldValue: Sendable, Equatable {
     case number(Double)
     case string(String)
     case bool(Bool)
+    /// A list of names (a layer's `inputs`).
+    case strings([String])
 }
 
 extension LayerSpec {
     /// Layer types and the keys each accepts (required ones first).
     public static let knownTypes: [String: (required: [String], optional: [String])] = [
-        "conv2d": (["filters", "size"], ["stride", "padding", "dilation", "bias"]),
+        "conv2d": (["filters", "size"], ["stride", "padding", "dilation", "bias", "groups"]),
         "maxpool": (["size"], ["stride"]),
         "avgpool": (["size"], ["stride"]),
         "global_avgpool": ([], []),
+        "global_maxpool": ([], []),
         "relu": ([], []),
+        "relu6": ([], []),
+        "hard_swish": ([], []),
         "leaky_relu": ([], ["slope"]),
         "sigmoid": ([], []),
         "tanh": ([], []),
@@ -25,9 +30,12 @@ extension LayerSpec {
         "dense": (["units"], []),
         "dropout": ([], ["rate"]),
         "batchnorm": ([], ["momentum", "epsilon"]),
+        "add": ([], []),
+        "concat": ([], []),
     ]
 
-    /// Builds a spec from its fields; `layer` (1-based) names it in errors.
+    /// Builds a spec from its fields; `layer` (1-based) names it in errors. The keys every
+    /// layer takes, `name` and `inputs` (LayerNode), are left to the caller.
     public init(fields: [String: FieldValue], layer: Int) throws(ArchitectureError) {
         guard case .string(let type)? = fields["type"] else {
             throw ArchitectureError(layer: layer, message: "missing type (e.g. type = \"conv2d\")")
@@ -36,10 +44,11 @@ extension LayerSpec {
             throw ArchitectureError(layer: layer, message: "unknown layer type \"\(type)\" (known: "
                                     + Self.knownTypes.keys.sorted().joined(separator: ", ") + ")")
         }
-        for key in fields.keys.sorted() where key != "type" && !keys.required.contains(key) && !keys.optional.contains(key) {
+        for key in fields.keys.sorted() where !LayerNode.keys.contains(key) && !keys.required.contains(key)
+            && !keys.optional.contains(key) {
             let allowed = keys.required + keys.optional
             throw ArchitectureError(layer: layer, message: "\(type): unknown key \"\(key)\""
-                                    + (allowed.isEmpty ? " (it takes none)" : " (keys: \(allowed.joined(separator: ", ")))"))
+                                    + " (keys: \((allowed + ["name", "inputs"]).joined(separator: ", ")))")
         }
         for key in keys.required where fields[key] == nil {
             throw ArchitectureError(layer: layer, message: "\(type): missing \(key)")
@@ -68,15 +77,24 @@ extension LayerSpec {
                 }
                 bias = b
             }
-            self = .conv2d(filters: try integer("filters", 0), size: try integer("size", 0),
-                           stride: try integer("stride", 1), padding: try integer("padding", 0),
-                           dilation: try integer("dilation", 1), bias: bias)
+            let (filters, size) = (try integer("filters", 0), try integer("size", 0))
+            let (stride, padding, dilation) = (try integer("stride", 1), try integer("padding", 0), try integer("dilation", 1))
+            let groups = try integer("groups", 1)
+            self = groups == 1
+                ? .conv2d(filters: filters, size: size, stride: stride, padding: padding, dilation: dilation, bias: bias)
+                : .groupedConv2d(filters: filters, size: size, stride: stride, padding: padding, dilation: dilation,
+                                 bias: bias, groups: groups)
         case "maxpool", "avgpool":
             let size = try integer("size", 0)
             let stride = try integer("stride", size)
             self = type == "maxpool" ? .maxpool(size: size, stride: stride) : .avgpool(size: size, stride: stride)
         case "global_avgpool": self = .globalAvgpool
+        case "global_maxpool": self = .globalMaxpool
         case "relu": self = .relu
+        case "relu6": self = .relu6
+        case "hard_swish": self = .hardSwish
+        case "add": self = .add
+        case "concat": self = .concat
         case "leaky_relu": self = .leakyRelu(slope: try real("slope", 0.01))
         case "sigmoid": self = .sigmoid
         case "tanh": self = .tanh
@@ -98,6 +116,10 @@ extension LayerSpec {
             f["padding"] = .number(Double(padding))
             f["dilation"] = .number(Double(dilation))
             f["bias"] = .bool(bias)
+        case let .groupedConv2d(filters, size, stride, padding, dilation, bias, groups):
+            f = LayerSpec.conv2d(filters: filters, size: size, stride: stride, padding: padding, dilation: dilation,
+                                 bias: bias).fields
+            f["groups"] = .number(Double(groups))
         case let .maxpool(size, stride), let .avgpool(size, stride):
             f["size"] = .number(Double(size))
             f["stride"] = .number(Double(stride))
@@ -107,7 +129,7 @@ extension LayerSpec {
         case let .batchnorm(momentum, epsilon):
             f["momentum"] = .number(Double(momentum))
             f["epsilon"] = .number(Double(epsilon))
-        case .globalAvgpool, .relu, .sigmoid, .tanh, .flatten: break
+        case .globalAvgpool, .globalMaxpool, .relu, .relu6, .hardSwish, .sigmoid, .tanh, .flatten, .add, .concat: break
         }
         return f
     }

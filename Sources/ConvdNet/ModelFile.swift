@@ -2,7 +2,8 @@
 // JSON header, then the raw little-endian F32 tensors. Tensors are named
 // `layers.<i>.weight`, `.bias`, `.running_mean`, `.running_var` (i = the layer's index in
 // `convd inspect`). `__metadata__` (string values only, as safetensors requires) holds
-// `format` = "convd-model", `format_version`, `architecture` (JSON: the layer tables),
+// `format` = "convd-model", `format_version`, `architecture` (JSON: the layer tables, with
+// `name` and `inputs` where a layer has them),
 // `input` (JSON), `labels` (JSON) and `provenance` (JSON). Python reads the tensors with
 // `safetensors.numpy.load_file`.
 //
@@ -53,9 +54,13 @@ public enum ModelFile {
         header["__metadata__"] = [
             "format": format,
             "format_version": version,
-            "architecture": json(model.network.specs.map { spec in spec.fields.mapValues(jsonValue) }),
+            "architecture": json(model.network.nodes.map { node in node.fields.mapValues(jsonValue) }),
             "input": json(["width": model.input.width, "height": model.input.height, "channels": model.input.channels,
-                           "mean": Double(model.input.mean), "std": Double(model.input.std), "scale": "unit",
+                           "mean": model.input.channelMean.isEmpty ? Double(model.input.mean) as Any
+                               : model.input.channelMean.map(Double.init),
+                           "std": model.input.channelStd.isEmpty ? Double(model.input.std) as Any
+                               : model.input.channelStd.map(Double.init),
+                           "scale": "unit",
                            "resize": "area (shrink) / bilinear (enlarge)"] as [String: Any]),
             "labels": json(model.labels),
             "provenance": json(model.provenance),
@@ -106,13 +111,13 @@ public enum ModelFile {
         guard let layerTables = parse(metadata["architecture"]) as? [[String: Any]] else {
             throw fail("__metadata__ \"architecture\" must be a JSON array of layer tables")
         }
-        var specs: [LayerSpec] = []
+        var nodes: [LayerNode] = []
         let plan: NetworkPlan
         do {
             for (i, table) in layerTables.enumerated() {
-                specs.append(try LayerSpec(fields: table.compactMapValues(fieldValue), layer: i + 1))
+                nodes.append(try LayerNode(fields: table.compactMapValues(fieldValue), layer: i + 1))
             }
-            plan = try NetworkPlan(input: input.shape, specs: specs)
+            plan = try NetworkPlan(input: input.shape, nodes: nodes)
         } catch {
             throw fail("bad architecture: \(error)")
         }
@@ -128,7 +133,7 @@ public enum ModelFile {
         }
         let network: Network
         do {
-            network = try Network(input: input.shape, specs: specs)
+            network = try Network(input: input.shape, nodes: nodes)
         } catch {
             throw fail("bad architecture: \(error)")
         }
@@ -207,8 +212,24 @@ public enum ModelFile {
               channels == 1 || channels == 3 else {
             throw fail("__metadata__ \"input\" must give width, height and channels (1 or 3)")
         }
-        let mean = (object["mean"] as? NSNumber)?.floatValue ?? 0, std = (object["std"] as? NSNumber)?.floatValue ?? 1
-        return InputSpec(width: width, height: height, channels: channels, mean: mean, std: std > 0 ? std : 1)
+        // One number, or one per channel (std positive and finite).
+        func values(_ key: String, _ fallback: Float) throws(ModelFileError) -> [Float] {
+            guard let value = object[key] else { return [fallback] }
+            let list = (value as? [NSNumber] ?? (value as? NSNumber).map { [$0] })?.map(\.floatValue)
+            guard let list, list.count == 1 || list.count == channels, list.allSatisfy(\.isFinite),
+                  key == "mean" || list.allSatisfy({ $0 > 0 }) else {
+                throw fail("__metadata__ \"input\" \(key) must be a number or one per channel"
+                           + (key == "std" ? ", each above 0" : ""))
+            }
+            return list
+        }
+        let mean = try values("mean", 0), std = try values("std", 1)
+        var spec = InputSpec(width: width, height: height, channels: channels, mean: mean[0], std: std[0])
+        if mean.count > 1 || std.count > 1 {
+            spec.channelMean = mean.count > 1 ? mean : [Float](repeating: mean[0], count: channels)
+            spec.channelStd = std.count > 1 ? std : [Float](repeating: std[0], count: channels)
+        }
+        return spec
     }
 
     private static func json(_ object: Any) -> String {
@@ -225,11 +246,17 @@ public enum ModelFile {
         case .number(let v): return v
         case .string(let s): return s
         case .bool(let b): return b
+        case .strings(let list): return list
         }
     }
 
     private static func fieldValue(_ value: Any) -> FieldValue? {
         if let s = value as? String { return .string(s) }
+        if let list = value as? [Any] {
+            let names = list.compactMap { $0 as? String }
+            // A list of anything else is a value of no kind, which every key refuses by name.
+            return names.count == list.count ? .strings(names) : .number(.nan)
+        }
         guard let n = value as? NSNumber else { return nil }
         // JSONSerialization gives true/false as boolean NSNumbers, whose type code is "c".
         return String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)

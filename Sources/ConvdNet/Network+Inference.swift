@@ -64,6 +64,8 @@ extension Network {
             switch layer {
             case let conv as Conv2DLayer:
                 return total + conv.patchSize * conv.outputShape.channels * conv.outputShape.height * conv.outputShape.width
+            case let grouped as GroupedConv2DLayer:
+                return total + grouped.weight.value.count * grouped.outputShape.height * grouped.outputShape.width
             case let dense as DenseLayer:
                 return total + dense.weight.value.count
             default:
@@ -78,7 +80,7 @@ extension Network {
     private func replicas(_ count: Int) -> [Network] {
         while inferenceReplicas.count < count {
             // The specs built this network once, so building them again cannot fail.
-            guard let copy = try? Network(input: inputShape, specs: specs) else { preconditionFailure("rebuild failed") }
+            guard let copy = try? Network(input: inputShape, nodes: nodes) else { preconditionFailure("rebuild failed") }
             inferenceReplicas.append(copy)
         }
         // Only copies behind this network's weights version are handed them (a hand-over

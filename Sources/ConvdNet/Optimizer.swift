@@ -1,5 +1,7 @@
 // Optimizer: SGD with momentum and Adam, both with L2 weight decay on weights (not biases or
-// normalisation), and the learning-rate schedules (constant, step, cosine).
+// normalisation); AdamW, Adam with the decay decoupled from the gradient (Loshchilov & Hutter:
+// θ ← θ − η·λ·θ before the Adam step, as PyTorch's AdamW); and the learning-rate schedules
+// (constant, step, cosine, linear warm-up then cosine).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,6 +12,7 @@ import Darwin
 public enum OptimizerKind: String, Sendable, CaseIterable, Codable {
     case sgd
     case adam
+    case adamw
 }
 
 /// How the learning rate changes with the epoch.
@@ -20,14 +23,35 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case step(every: Int, factor: Float)
     /// Half a cosine from the base rate to 0 over the run.
     case cosine
+    /// A linear rise to the base rate over the first `warmup` epochs, batch by batch (from 1 %),
+    /// then half a cosine to 0 over the rest.
+    case warmupCosine(warmup: Int)
 
     /// The rate for `epoch` (0-based) of `epochs`.
     public func rate(base: Float, epoch: Int, epochs: Int) -> Float {
+        rate(base: base, progress: Double(epoch), epochs: epochs)
+    }
+
+    /// The rate at `progress` epochs into the run (epoch + fraction of its batches done). The
+    /// first three schedules change only at epoch boundaries.
+    public func rate(base: Float, progress: Double, epochs: Int) -> Float {
+        let epoch = Int(progress)
         switch self {
         case .constant: return base
         case let .step(every, factor): return base * powf(factor, Float(epoch / max(every, 1)))
         case .cosine: return base * 0.5 * (1 + cosf(Float.pi * Float(epoch) / Float(max(epochs, 1))))
+        case .warmupCosine(let warmup):
+            let w = Double(min(max(warmup, 0), max(epochs - 1, 0)))
+            if progress < w { return base * Float(max(progress / w, 0.01)) }
+            let t = (progress - w) / max(Double(epochs) - w, 1e-9)
+            return base * Float(0.5 * (1 + cos(Double.pi * min(t, 1))))
         }
+    }
+
+    /// Whether the rate changes inside an epoch.
+    var changesPerBatch: Bool {
+        if case .warmupCosine = self { return true }
+        return false
     }
 }
 
@@ -59,11 +83,13 @@ public final class Optimizer {
         let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
         for p in parameters {
             let id = ObjectIdentifier(p)
-            let state = moments[id] ?? Moments(count: p.value.count, adam: kind == .adam)
+            let state = moments[id] ?? Moments(count: p.value.count, adam: kind != .sgd)
             moments[id] = state
             precondition(state.first.count == p.value.count && p.gradient.count == p.value.count,
                          "optimizer state does not match parameter \(p.name)")
-            let decay = p.decays ? weightDecay : 0, kind = kind
+            // AdamW shrinks the weights directly; the others add the decay to the gradient (L2).
+            let decay = p.decays && kind != .adamw ? weightDecay : 0, kind = kind
+            let shrink = p.decays && kind == .adamw ? 1 - lr * weightDecay : 1
             // One borrow of each array per parameter (one version bump), then plain loops.
             p.value.withUnsafeMutableBufferPointer { value in
                 p.gradient.withUnsafeMutableBufferPointer { gradient in
@@ -75,7 +101,8 @@ public final class Optimizer {
                                 case .sgd:
                                     m[i] = momentum * m[i] + g
                                     value[i] -= lr * m[i]
-                                case .adam:
+                                case .adam, .adamw:
+                                    value[i] *= shrink
                                     m[i] = beta1 * m[i] + (1 - beta1) * g
                                     v[i] = beta2 * v[i] + (1 - beta2) * g * g
                                     value[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)

@@ -14,6 +14,8 @@ public struct TrainingOptions: Sendable {
     public var learningRate: Float
     public var momentum: Float
     public var weightDecay: Float
+    /// Label smoothing ε of the loss (0: none).
+    public var labelSmoothing: Float = 0
     public var schedule: LearningRateSchedule
     public var augmentation: Augmentation
     public var validationSplit: Double
@@ -94,6 +96,8 @@ public struct Trainer {
         let optimizer = Optimizer(kind: options.optimizer, learningRate: options.learningRate,
                                   momentum: options.momentum, weightDecay: options.weightDecay)
         var random = SplitMix64(seed: options.seed)
+        let cache = options.augmentation == .none ? FeatureCache(network, data: train, input: input, threads: options.threads)
+            : nil
         var reports: [EpochReport] = []
         let batches = (train.count + options.batchSize - 1) / options.batchSize
         let started = clock()
@@ -104,14 +108,19 @@ public struct Trainer {
             var lossSum: Float = 0, correct = 0, seen = 0
             for b in 0..<batches {
                 let indices = Array(order[(b * options.batchSize)..<min((b + 1) * options.batchSize, train.count)])
-                let batch = Self.batch(train, indices, input: input, augmentation: options.augmentation,
-                                       random: &random)
+                let batch = cache?.batch(indices) ?? Self.batch(train, indices, input: input,
+                                                                 augmentation: options.augmentation, random: &random)
                 var context = LayerContext(training: true, threads: options.threads, seed: random.next())
-                let logits = network.forward(batch, context: &context)
+                if options.schedule.changesPerBatch {
+                    optimizer.learningRate = options.schedule.rate(base: options.learningRate,
+                                                                   progress: Double(epoch) + Double(b) / Double(batches),
+                                                                   epochs: options.epochs)
+                }
+                let logits = network.forward(batch, context: &context, after: cache?.boundary ?? -1)
                 let labels = indices.map { train.labels[$0] }
-                let result = SoftmaxCrossEntropy.loss(logits: logits, labels: labels)
+                let result = SoftmaxCrossEntropy.loss(logits: logits, labels: labels, smoothing: options.labelSmoothing)
                 network.backward(result.gradient, context: &context)
-                optimizer.update(network.parameters)
+                optimizer.update(network.trainableParameters)
                 lossSum += result.loss * Float(indices.count)
                 correct += result.correct
                 seen += indices.count
@@ -171,7 +180,6 @@ public struct Trainer {
         let shape = data.shape, size = data.sampleSize, map = shape.height * shape.width, n = indices.count
         var out = BatchTensor(channels: shape.channels, batch: n, height: shape.height, width: shape.width)
         var sample = [Float](repeating: 0, count: size)
-        let inverseStd = 1 / input.std
         for (s, i) in indices.enumerated() {
             let source = data.pixels[(i * size)..<((i + 1) * size)]
             if augmentation == .none {
@@ -180,8 +188,8 @@ public struct Trainer {
                 augmentation.apply(source, shape: shape, into: &sample, at: 0, random: &random)
             }
             for c in 0..<shape.channels {
-                let dst = (c * n + s) * map
-                for p in 0..<map { out.data[dst + p] = (sample[c * map + p] - input.mean) * inverseStd }
+                let dst = (c * n + s) * map, mean = input.mean(c), inverseStd = 1 / input.std(c)
+                for p in 0..<map { out.data[dst + p] = (sample[c * map + p] - mean) * inverseStd }
             }
         }
         return out

@@ -22,8 +22,12 @@ public enum OnnxImporter {
         try OnnxFile.read(path, limits: limits).declaredInputs
     }
 
-    static func compile(_ doc: OnnxDocument, shapes: [String: [Int]], bound: [String: OnnxTensor],
-                        limits: OnnxLimits) throws(OnnxError) -> OnnxGraph {
+    /// The first pass over `doc`: inputs defined, every node checked and what is constant
+    /// folded. `compiler.remaining` then holds the nodes left to run, unfused; `initial` is the
+    /// compiler before any node was added.
+    static func firstPass(_ doc: OnnxDocument, shapes: [String: [Int]], bound: [String: OnnxTensor],
+                          limits: OnnxLimits) throws(OnnxError)
+        -> (compiler: StepCompiler, initial: StepCompiler, report: ImportReport, inputs: [GraphValue], nodeCount: Int) {
         var report = ImportReport(path: doc.path, provenance: doc.provenance)
         for problem in doc.problems { report.add(.attribute, subject: "model", node: "", detail: problem) }
         let reader = TensorReader(path: doc.path, limits: limits)
@@ -69,6 +73,14 @@ public enum OnnxImporter {
         for node in inlined {
             compiler.add(node, report: &report)
         }
+        return (compiler, first, report, runtimeInputs, inlined.count)
+    }
+
+    static func compile(_ doc: OnnxDocument, shapes: [String: [Int]], bound: [String: OnnxTensor],
+                        limits: OnnxLimits) throws(OnnxError) -> OnnxGraph {
+        let pass = try firstPass(doc, shapes: shapes, bound: bound, limits: limits)
+        var compiler = pass.compiler, report = pass.report
+        let first = pass.initial, runtimeInputs = pass.inputs, nodeCount = pass.nodeCount
         if report.isEmpty {
             var known = compiler.values
             let fused = Fusion.apply(compiler.remaining, constants: &known, graphOutputs: Set(doc.outputs.map(\.name)))
@@ -90,7 +102,7 @@ public enum OnnxImporter {
         }
         guard report.isEmpty else { throw report.error }
         return compiler.finish(path: doc.path, provenance: doc.provenance, metadata: doc.metadata,
-                               inputs: runtimeInputs, outputs: outputs, nodeCount: inlined.count)
+                               inputs: runtimeInputs, outputs: outputs, nodeCount: nodeCount)
     }
 }
 

@@ -24,6 +24,14 @@ enum ModelLoading {
         try ModelFile.decode(FileIO.readAll(path, limit: 1 << 30), path: path)
     }
 
+    /// A model to train further: a `.safetensors` model, or an ONNX graph converted to convd
+    /// layers (OnnxTraining.swift).
+    static func trainableModel(_ path: String, config: String?) throws -> Model {
+        if OnnxModelFile.isOnnx(path) { return try OnnxModelFile.trainableModel(path, config: config) }
+        if config != nil { throw CommandError("--model-config: only ONNX models (.onnx) take a preprocessing .toml") }
+        return try model(path)
+    }
+
     /// A model of either kind, with what the image pipeline needs to know of it.
     static func classifier(_ path: String, config: String?) throws -> (any ImageClassifier, ModelFootprint) {
         if OnnxModelFile.isOnnx(path) {

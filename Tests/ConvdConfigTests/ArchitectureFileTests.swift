@@ -24,7 +24,7 @@ struct ArchitectureFileTests {
             .deletingLastPathComponent().appendingPathComponent("samples/models/fashion.toml").path
         let architecture = try ArchitectureFile.parse(String(contentsOfFile: path, encoding: .utf8), path: path)
         #expect(architecture.name == "fashion")
-        let network = try Network(input: architecture.input, specs: architecture.layers)
+        let network = try Network(input: architecture.input, nodes: architecture.layers)
         #expect(network.parameterCount < 100_000)
         #expect(network.outputCount == 10)
     }
@@ -44,8 +44,69 @@ struct ArchitectureFileTests {
             units = 10
             """, path: "dir/tiny.toml")
         #expect(a.name == "tiny")
-        #expect(a.layers == [.conv2d(filters: 4, size: 3, stride: 1, padding: 0, dilation: 1, bias: true),
-                             .maxpool(size: 2, stride: 2), .dense(units: 10)])
+        #expect(a.layers.map(\.spec) == [.conv2d(filters: 4, size: 3, stride: 1, padding: 0, dilation: 1, bias: true),
+                                          .maxpool(size: 2, stride: 2), .dense(units: 10)])
+        #expect(a.layers.allSatisfy { $0.name == nil && $0.inputs.isEmpty })
+    }
+
+    @Test("a graph: names, inputs lists, add and concat, grouped convolution")
+    func graph() throws {
+        let a = try ArchitectureFile.parse(header + """
+            [[layer]]
+            name = "stem"
+            type = "conv2d"
+            filters = 4
+            size = 3
+            padding = 1
+            [[layer]]
+            name = "dw"
+            type = "conv2d"
+            filters = 4
+            size = 3
+            padding = 1
+            groups = 4
+            [[layer]]
+            name = "sum"
+            type = "add"
+            inputs = ["stem", "dw"]
+            [[layer]]
+            type = "concat"
+            inputs = ["sum", "input"]
+            [[layer]]
+            type = "global_maxpool"
+            [[layer]]
+            type = "dense"
+            units = 10
+            """, path: "g.toml")
+        #expect(a.layers.map(\.name) == ["stem", "dw", "sum", nil, nil, nil])
+        #expect(a.layers.map(\.inputs) == [[], [], ["stem", "dw"], ["sum", "input"], [], []])
+        #expect(a.layers[1].spec == .groupedConv2d(filters: 4, size: 3, stride: 1, padding: 1, dilation: 1, bias: true,
+                                                   groups: 4))
+        let network = try Network(input: a.input, nodes: a.layers)
+        #expect(network.layers[3].outputShape == SampleShape(channels: 5, height: 28, width: 28))
+        for (bad, reason) in [
+            ("inputs = [\"stem\", 3]", "layer 2: inputs must be a list of layer names"),
+            ("inputs = [\"stem\", \"nothing\"]", "layer 2: add: input \"nothing\" names no layer (inputs are layer names or \"input\")"),
+        ] {
+            let text = header + """
+                [[layer]]
+                name = "stem"
+                type = "conv2d"
+                filters = 1
+                size = 1
+                [[layer]]
+                type = "add"
+                """ + "\n" + bad + "\n" + """
+                [[layer]]
+                type = "global_avgpool"
+                """
+            #expect(throws: ArchitectureFileError.self) { try ArchitectureFile.parse(text, path: "g.toml") }
+            do {
+                _ = try ArchitectureFile.parse(text, path: "g.toml")
+            } catch {
+                #expect(error.description == "g.toml: \(reason)")
+            }
+        }
     }
 
     @Test("absurd sizes are limit errors naming the layer, not overflow traps or huge allocations (audit #14d)")
@@ -62,9 +123,9 @@ struct ArchitectureFileTests {
     @Test("mistakes name the file, the layer and the key")
     func mistakes() {
         #expect(error(header + "[[layer]]\ntype = \"conv2\"\n")?.hasPrefix(
-            "a.toml: layer 1: unknown layer type \"conv2\" (known: avgpool, ") == true)
+            "a.toml: layer 1: unknown layer type \"conv2\" (known: add, avgpool, ") == true)
         #expect(error(header + "[[layer]]\ntype = \"dense\"\nunits = 10\nactivation = \"relu\"\n")
-                == "a.toml: layer 1: dense: unknown key \"activation\" (keys: units)")
+                == "a.toml: layer 1: dense: unknown key \"activation\" (keys: units, name, inputs)")
         #expect(error(header + "[[layer]]\ntype = \"dense\"\n") == "a.toml: layer 1: dense: missing units")
         #expect(error(header + "[[layer]]\ntype = \"dense\"\nunits = \"ten\"\n")
                 == "a.toml: layer 1: dense: units must be a whole number")

@@ -18,9 +18,15 @@ private func randomBatch(_ shape: SampleShape, batch: Int, _ g: inout SeededGene
 
 /// Checks ∂L/∂x and ∂L/∂θ of `layer`; returns the number of values compared.
 @discardableResult
-private func check(_ layer: Layer, batch: Int = 3, training: Bool = true, seed: UInt64 = 1) -> Int {
+private func check(_ layer: Layer, batch: Int = 3, training: Bool = true, seed: UInt64 = 1, scale: Float = 1) -> Int {
     var g = SeededGenerator(seed: seed)
     var x = randomBatch(layer.inputShape, batch: batch, &g)
+    // Values within a step of a kink (ReLU6 at 0 and 6, hard-swish at ±3) have no derivative
+    // a central difference can see; move them off it.
+    x.data = x.data.map { v in
+        let y = v * scale
+        return [0, 6, -3, 3].contains { abs(y - $0) < 2 * step } ? y + 4 * step : y
+    }
     let upstream = randomBatch(layer.outputShape, batch: batch, &g)
     func loss(_ input: BatchTensor) -> Float {
         var context = LayerContext(training: training, seed: 7)
@@ -72,6 +78,9 @@ private func build(_ spec: LayerSpec, input: SampleShape) -> Layer {
     case .flatten: return FlattenLayer(input: input)
     case .dropout: return DropoutLayer(spec: spec, input: input)
     case .batchnorm: return BatchNormLayer(index: 0, spec: spec, input: input)
+    case .groupedConv2d: return GroupedConv2DLayer(index: 0, spec: spec, input: input, initializer: &initializer)
+    case .globalMaxpool: return GlobalMaxPoolLayer(input: input)
+    case .relu6, .hardSwish: return ClippedActivationLayer(spec: spec, input: input)
     default: return ActivationLayer(spec: spec, input: input)
     }
 }
@@ -90,6 +99,29 @@ struct GradientCheckTests {
         var g = SeededGenerator(seed: 5)
         for p in layer.parameters { p.value = p.value.map { _ in Float.random(in: -1...1, using: &g) } }
         #expect(check(layer) > 100)
+    }
+
+    @Test("grouped and depthwise conv2d", arguments: [
+        LayerSpec.groupedConv2d(filters: 4, size: 3, stride: 1, padding: 1, dilation: 1, bias: true, groups: 2),
+        .groupedConv2d(filters: 4, size: 3, stride: 2, padding: 1, dilation: 1, bias: false, groups: 4),
+        .groupedConv2d(filters: 8, size: 2, stride: 1, padding: 1, dilation: 2, bias: true, groups: 4),
+    ])
+    func grouped(_ spec: LayerSpec) {
+        let layer = build(spec, input: SampleShape(channels: 4, height: 5, width: 6))
+        var g = SeededGenerator(seed: 9)
+        for p in layer.parameters { p.value = p.value.map { _ in Float.random(in: -1...1, using: &g) } }
+        #expect(check(layer) > 100)
+        // A second batch after a weight change: the groups must see the new weights.
+        layer.parameters[0].value = layer.parameters[0].value.map { $0 * -0.5 }
+        #expect(check(layer, seed: 2) > 100)
+    }
+
+    @Test("global max pooling, ReLU6 and hard-swish (inputs spread over −8…8 to cross every kink)", arguments: [
+        LayerSpec.globalMaxpool, .relu6, .hardSwish,
+    ])
+    func bounded(_ spec: LayerSpec) {
+        let layer = build(spec, input: SampleShape(channels: 3, height: 4, width: 5))
+        #expect(check(layer, scale: 8) > 50)
     }
 
     @Test("dense, flatten, pooling, global average pooling, activations, dropout", arguments: [
@@ -114,18 +146,19 @@ struct GradientCheckTests {
         #expect(check(build(spec, input: SampleShape(channels: 5, height: 1, width: 1)), batch: 6) > 30)
     }
 
-    @Test("softmax cross-entropy: gradient (p − onehot)/N against finite differences")
-    func softmax() {
+    @Test("softmax cross-entropy: gradient (p − t)/N against finite differences, with and without label smoothing",
+          arguments: [Float(0), 0.1, 0.3])
+    func softmax(_ smoothing: Float) {
         var g = SeededGenerator(seed: 8)
         var logits = randomBatch(SampleShape(channels: 4, height: 1, width: 1), batch: 3, &g)
         let labels = [2, 0, 3]
-        let analytic = SoftmaxCrossEntropy.loss(logits: logits, labels: labels).gradient
+        let analytic = SoftmaxCrossEntropy.loss(logits: logits, labels: labels, smoothing: smoothing).gradient
         for i in logits.data.indices {
             let saved = logits.data[i]
             logits.data[i] = saved + step
-            let plus = SoftmaxCrossEntropy.loss(logits: logits, labels: labels).loss
+            let plus = SoftmaxCrossEntropy.loss(logits: logits, labels: labels, smoothing: smoothing).loss
             logits.data[i] = saved - step
-            let minus = SoftmaxCrossEntropy.loss(logits: logits, labels: labels).loss
+            let minus = SoftmaxCrossEntropy.loss(logits: logits, labels: labels, smoothing: smoothing).loss
             logits.data[i] = saved
             #expect(abs((plus - minus) / (2 * step) - analytic.data[i]) <= 1e-3)
         }

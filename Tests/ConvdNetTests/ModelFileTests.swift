@@ -136,11 +136,12 @@ struct ModelFileTests {
         #expect(throws: ArchitectureError.self) {
             try Network(input: Preset.input, specs: [.conv2d(filters: 2, size: 3, stride: 1, padding: 0, dilation: 1, bias: true)])
         }
-        #expect(throws: ArchitectureError(layer: 1, message: "unknown layer type \"conv3d\" (known: avgpool, batchnorm, "
-            + "conv2d, dense, dropout, flatten, global_avgpool, leaky_relu, maxpool, relu, sigmoid, tanh)")) {
+        #expect(throws: ArchitectureError(layer: 1, message: "unknown layer type \"conv3d\" (known: add, avgpool, batchnorm, "
+            + "concat, conv2d, dense, dropout, flatten, global_avgpool, global_maxpool, hard_swish, leaky_relu, maxpool, "
+            + "relu, relu6, sigmoid, tanh)")) {
             try LayerSpec(fields: ["type": .string("conv3d")], layer: 1)
         }
-        #expect(throws: ArchitectureError(layer: 2, message: "dense: unknown key \"unit\" (keys: units)")) {
+        #expect(throws: ArchitectureError(layer: 2, message: "dense: unknown key \"unit\" (keys: units, name, inputs)")) {
             try LayerSpec(fields: ["type": .string("dense"), "unit": .number(3)], layer: 2)
         }
     }

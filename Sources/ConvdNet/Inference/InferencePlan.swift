@@ -93,8 +93,9 @@ final class InferencePlan: @unchecked Sendable {
     /// Logits per image.
     let outputCount: Int
 
-    /// The plan for `network`, or nil when its layer order is not covered.
+    /// The plan for `network`, or nil when its layer order is not covered (graphs run layer by layer).
     init?(network: Network) {
+        guard network.isChain else { return nil }
         var builder = PlanBuilder(layers: network.layers)
         guard let built = builder.build(input: network.inputShape) else { return nil }
         input = network.inputShape

@@ -113,14 +113,12 @@ struct ClassifyCommand: ParsableCommand {
         }
         guard let model = classifier as? Model else { return }
         var context = LayerContext(training: false)
-        var x = BatchTensor(stacking: [model.input.prepare(image)])
         let renderer = FeatureMapRenderer()
-        for (i, layer) in model.network.layers.enumerated() {
-            x = layer.forward(x, context: &context)
-            guard layer is Conv2DLayer else { continue }
-            let maps = x.sample(0)
-            try FileIO.writeAtomically(renderer.montage(maps),
-                                       to: "\(folder)/\(stem).layer\(i).\(layer.spec.kind).png")
+        let layers = model.network.layers
+        _ = try model.network.forward(BatchTensor(stacking: [model.input.prepare(image)]), context: &context) { i, x in
+            guard layers[i] is Conv2DLayer || layers[i] is GroupedConv2DLayer else { return }
+            try FileIO.writeAtomically(renderer.montage(x.sample(0)),
+                                       to: "\(folder)/\(stem).layer\(i).\(layers[i].spec.kind).png")
         }
     }
 

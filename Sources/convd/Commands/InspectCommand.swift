@@ -50,21 +50,30 @@ struct InspectCommand: ParsableCommand {
                 labels = model.labels
             } else {
                 let architecture = try ModelLoading.architecture(target)
-                network = try Network(input: architecture.input, specs: architecture.layers)
+                network = try Network(input: architecture.input, nodes: architecture.layers)
             }
         } catch {
             printError("convd: \(error)")
             throw ExitCode.failure
         }
+        // A layer's name is its node's; a graph also shows what each layer reads.
+        var names = [String?](repeating: nil, count: network.layers.count)
+        for (node, i) in zip(network.nodes, network.nodeLayers) { names[i] = node.name }
         let rows = network.layers.enumerated().map { i, layer in
-            (i, layer.spec.kind, layer.spec.summary, layer.outputShape,
-             layer.parameters.reduce(0) { $0 + $1.value.count })
+            (index: i, kind: layer.spec.kind, summary: layer.spec.summary, shape: layer.outputShape,
+             params: layer.parameters.reduce(0) { $0 + $1.value.count }, name: names[i], inputs: network.layerInputs[i])
         }
+        func reference(_ j: Int) -> String { j < 0 ? "input" : names[j] ?? "#\(j)" }
         if json {
             let object: [String: Any] = [
                 "input": [network.inputShape.channels, network.inputShape.height, network.inputShape.width],
-                "layers": rows.map { ["index": $0.0, "type": $0.1, "summary": $0.2,
-                                      "output": [$0.3.channels, $0.3.height, $0.3.width], "params": $0.4] },
+                "layers": rows.map { row -> [String: Any] in
+                    var entry: [String: Any] = ["index": row.index, "type": row.kind, "summary": row.summary,
+                                                "output": [row.shape.channels, row.shape.height, row.shape.width],
+                                                "params": row.params, "inputs": row.inputs]
+                    if let name = row.name { entry["name"] = name }
+                    return entry
+                },
                 "total_params": network.parameterCount,
                 "labels": labels,
             ]
@@ -73,10 +82,15 @@ struct InspectCommand: ParsableCommand {
             return
         }
         print("input \(network.inputShape)")
-        print(pad("#", 3) + "  " + pad("layer", 16) + pad("", 26) + pad("output", 12) + "params")
-        for (i, kind, summary, shape, params) in rows {
-            print(pad(String(i), 3) + "  " + pad(kind, 16) + pad(summary, 26) + pad(shape.description, 12)
-                  + grouped(params))
+        let graph = !network.isChain
+        let nameWidth = min(24, max(6, (names.compactMap { $0?.count }.max() ?? 0) + 2))
+        print(pad("#", 3) + "  " + (graph ? pad("name", nameWidth) : "") + pad("layer", 16) + pad("", graph ? 34 : 26)
+              + pad("output", 12) + pad("params", graph ? 10 : 0) + (graph ? "inputs" : ""))
+        for row in rows {
+            let inputs = row.inputs == [row.index - 1] ? "" : row.inputs.map(reference).joined(separator: ", ")
+            print(pad(String(row.index), 3) + "  " + (graph ? pad(row.name ?? "", nameWidth) : "") + pad(row.kind, 16)
+                  + pad(row.summary, graph ? 34 : 26) + pad(row.shape.description, 12)
+                  + (graph ? pad(grouped(row.params), 10) + inputs : grouped(row.params)))
         }
         print("total parameters: \(grouped(network.parameterCount))")
         if !labels.isEmpty { print("labels: \(labels.joined(separator: ", "))") }
