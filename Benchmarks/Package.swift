@@ -17,6 +17,7 @@ let package = Package(
                 .product(name: "ConvdData", package: "convd"),
                 .product(name: "ConvdDaemon", package: "convd"),
                 .product(name: "ConvdOnnx", package: "convd"),
+                .product(name: "ConvdConfig", package: "convd"),
                 .product(name: "ConvdTestSupport", package: "convd"),
             ]
         )

@@ -108,7 +108,7 @@ def workloads():
         args = ["--threads", str(threads), "--reps", "51"]
         out.append(("conv", f"conv layer 64→64 3×3 56² t{threads}", "onnxruntime Conv",
                     convd("conv-layer", *args), anchor("ort_infer.py", "--model", "conv-layer", *args), {}))
-    for model in ("fmnist-small", "lenet5"):
+    for model in ("fmnist-small", "lenet5", "fashion-resnet"):
         args = ["--model", model, "--batch", "64", "--threads", "2", "--images", str(TRAIN_IMAGES)]
         # The warm-up (10 batches) is inside each sample: an epoch is too long to spend twice.
         out.append(("train", f"train 1 epoch {model} ({TRAIN_IMAGES // 1000}k) b64 t2", "torch, Adam",

@@ -43,7 +43,30 @@ def fashion():
         nn.Dropout(0.2), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))  # 15-17
 
 
-ARCHITECTURES = {"fmnist-small": fmnist_small, "lenet5": lenet5, "fashion": fashion}
+class BasicBlock(nn.Module):
+    """Two 3×3 conv + BN, the input (or its 1×1 strided projection + BN) added before the last ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
+        self.shortcut = nn.Identity() if stride == 1 and cin == cout else nn.Sequential(
+            nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        return torch.relu(self.main(x) + self.shortcut(x))
+
+
+def fashion_resnet():
+    # samples/models/fashion-resnet.toml: 382,058 parameters.
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        BasicBlock(32, 32, 1), BasicBlock(32, 64, 2), BasicBlock(64, 64, 1), BasicBlock(64, 128, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(128, 10))
+
+
+ARCHITECTURES = {"fmnist-small": fmnist_small, "lenet5": lenet5, "fashion": fashion, "fashion-resnet": fashion_resnet}
 
 
 def read_safetensors(path):

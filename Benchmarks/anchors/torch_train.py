@@ -13,7 +13,7 @@ import models
 from common import emit, fashion, parser
 
 p = parser(__doc__)
-p.add_argument("--model", choices=["fmnist-small", "lenet5"], default="fmnist-small")
+p.add_argument("--model", choices=["fmnist-small", "lenet5", "fashion-resnet"], default="fmnist-small")
 p.add_argument("--batch", type=int, default=64)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--images", type=int, default=60000)

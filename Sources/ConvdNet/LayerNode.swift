@@ -39,8 +39,8 @@ public struct LayerNode: Sendable, Equatable {
         case nil: name = nil
         case .string(let text)?:
             guard Self.isValidName(text) else {
-                throw fail("name \"\(text)\" must be 1–\(Self.maxNameLength) letters, digits, '_', '-' or '.'"
-                           + (text == Self.inputName ? " and not \"input\", which names the network input" : ""))
+                throw fail("name \"\(text)\" must be 1–\(Self.maxNameLength) letters, digits, '_', '-' or '.', not all "
+                           + "digits (numbers refer to layers by position) and not \"input\" (the network input)")
             }
             name = text
         default: throw fail("name must be a string")
@@ -65,8 +65,8 @@ public struct LayerNode: Sendable, Equatable {
     /// `name`, or `#N` (1-based) for an unnamed layer.
     func label(_ index: Int) -> String { name.map { "\"\($0)\"" } ?? "#\(index + 1)" }
 
-    static func isValidName(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= maxNameLength && text != inputName
+    public static func isValidName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= maxNameLength && text != inputName && Int(text) == nil
             && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
                 || $0 == "_" || $0 == "-" || $0 == ".") }
     }

@@ -166,6 +166,9 @@ public struct NetworkPlan: Sendable, Equatable {
                                          dilation: dilation, bias: bias),
                                  input: SampleShape(channels: c / groups, height: input.height, width: input.width),
                                  layer: layer, name: name)
+            // Each group keeps its own unfolded input in training: all of them within the cap.
+            _ = try self.size([c, size, size, group.output.height, group.output.width], of: "\(name): the unfolded input",
+                              layer: layer)
             return Step(output: SampleShape(channels: filters, height: group.output.height, width: group.output.width),
                         parameters: group.parameters * groups)
         case let .maxpool(size, stride), let .avgpool(size, stride):

@@ -51,7 +51,10 @@ extension OnnxFile {
         var converter = TrainableConverter(values: pass.compiler.values, input: declared[0].name)
         let remaining = pass.compiler.remaining
         for node in remaining { converter.uses(node) }
-        for output in document.outputs { converter.useCount[output.name, default: 0] += 1 }
+        for output in document.outputs {
+            converter.useCount[output.name, default: 0] += 1
+            converter.graphOutputs.insert(output.name)
+        }
         for node in remaining { converter.add(node, info: pass.compiler.info) }
         guard converter.problems.isEmpty else {
             throw OnnxError(path: path, reason: "cannot train this graph as convd layers: "
@@ -61,9 +64,25 @@ extension OnnxFile {
               let last = converter.nodes.last?.name, converter.layerOf[output.name] == last else {
             throw OnnxError(path: path, reason: "cannot train this graph as convd layers: the output is not the last layer")
         }
-        return OnnxTrainableGraph(nodes: converter.nodes,
-                                  input: SampleShape(channels: shape[1], height: shape[2], width: shape[3]),
-                                  parameters: converter.parameters, buffers: converter.buffers)
+        let input = SampleShape(channels: shape[1], height: shape[2], width: shape[3])
+        // Every layer must give the shape ONNX infers for its node: a geometry convd reads
+        // differently (a padding rule, a rounding) is refused here, not trained.
+        let plan: NetworkPlan
+        do {
+            plan = try NetworkPlan(input: input, nodes: converter.nodes)
+        } catch {
+            throw OnnxError(path: path, reason: "cannot train this graph as convd layers: \(error)")
+        }
+        for (i, planned) in plan.shapes.enumerated() {
+            let want = converter.expected[i].shape
+            let flat = want.count == 2 ? [1, want[1], 1, 1] : want
+            guard flat == [1, planned.channels, planned.height, planned.width] else {
+                throw OnnxError(path: path, reason: "cannot train this graph as convd layers: node "
+                                + "\"\(converter.expected[i].node)\" gives \(want) in ONNX but \(planned) as a convd layer")
+            }
+        }
+        return OnnxTrainableGraph(nodes: converter.nodes, input: input, parameters: converter.parameters,
+                                  buffers: converter.buffers)
     }
 }
 
@@ -83,6 +102,12 @@ private struct TrainableConverter {
     /// The convd layer name (or "input") that holds each ONNX tensor.
     var layerOf: [String: String]
     var useCount: [String: Int] = [:]
+    /// The graph's outputs.
+    var graphOutputs = Set<String>()
+    /// Per layer: the ONNX output shape it must have, and its node for messages.
+    var expected: [(shape: [Int], node: String)] = []
+    /// The ONNX tensor the last layer wrote.
+    private var lastOutput = ""
     private var names = Set<String>()
 
     init(values: [String: OnnxTensor], input: String) {
@@ -129,6 +154,8 @@ private struct TrainableConverter {
             parameters.append(params)
             buffers.append(stored)
             layerOf[output] = name
+            expected.append((info(output)?.shape ?? [], node.label))
+            lastOutput = output
         }
         guard runtime.count >= 1 else { return fail("no input from the image") }
         switch node.opType {
@@ -165,7 +192,10 @@ private struct TrainableConverter {
                 return fail("only square 2-D windows")
             }
             let strides = ints("strides") ?? [1, 1]
-            guard strides.count == 2, strides[0] == strides[1], (ints("pads") ?? [0]).allSatisfy({ $0 == 0 }),
+            var autoPad = "NOTSET"
+            if case .string(let text)? = node.attributes["auto_pad"] { autoPad = text }
+            guard ["NOTSET", "VALID", ""].contains(autoPad), strides.count == 2, strides[0] == strides[1],
+                  (ints("pads") ?? [0]).allSatisfy({ $0 == 0 }),
                   (ints("dilations") ?? [1]).allSatisfy({ $0 == 1 }) else {
                 return fail("only one stride, no padding and no dilation")
             }
@@ -215,7 +245,7 @@ private struct TrainableConverter {
         case "Add" where runtime.count == 1:
             // X·B + c: the constant becomes the bias of the dense layer that made X.
             let other = node.inputs.first { values[$0] != nil }.flatMap { values[$0] }
-            guard let bias = other, let last = nodes.last, sources == [last.name], case .dense(let units) = last.spec,
+            guard let bias = other, let last = nodes.last, runtime[0] == lastOutput, case .dense(let units) = last.spec,
                   bias.count == units, useCount[runtime[0]] == 1 else {
                 return fail("only a dense layer's constant bias can be added")
             }
@@ -234,10 +264,15 @@ private struct TrainableConverter {
             }
             emit(.concat)
         case "Dropout":
-            let rate = node.opset < 12 ? float("ratio", 0.5) : (constant(1)?.float(at: 0) ?? 0.5)
+            var rate = float("ratio", 0.5)
+            if node.opset >= 12, let given = constant(1) {
+                guard given.count == 1 else { return fail("the ratio must be one number") }
+                rate = given.float(at: 0)
+            }
+            guard rate >= 0 && rate < 1 else { return fail("the ratio must be in [0, 1)") }
             emit(.dropout(rate: rate))
         case "Identity": alias()
-        case "Softmax" where useCount[output, default: 0] <= 1: alias()
+        case "Softmax" where graphOutputs.contains(output) && useCount[output, default: 0] == 1: alias()
         default:
             fail("no convd layer")
         }
@@ -292,7 +327,7 @@ private struct TrainableConverter {
             s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_-.".unicodeScalars.contains(s))
                 ? Character(s) : "_"
         }.drop { $0 == "_" })
-        if base.isEmpty || base == LayerNode.inputName { base = "node" }
+        if !LayerNode.isValidName(base) { base = "node_" + base }
         base = String(base.suffix(56))
         var name = base, n = 2
         while names.contains(name) {

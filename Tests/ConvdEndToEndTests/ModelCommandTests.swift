@@ -137,6 +137,9 @@ struct ModelCommandTests {
         let data = try smallFashion(dir)
         let onnx = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ConvdOnnxTests/Fixtures/fmnist-small-legacy/model.onnx").path
+        let layers = try ConvdBinary.run(["inspect", "--as-layers", onnx])
+        #expect(layers.status == 0, "\(layers.stderr)")
+        #expect(layers.stdout.contains("total parameters: 20,490"), "\(layers.stdout)")
         let model = dir.file("tuned.safetensors")
         // Layers 0–2 (conv, ReLU, pool) frozen: 160 of the 20,490 parameters.
         let train = try ConvdBinary.run(["train", "--from", onnx, "--freeze", "2", "--data", data, "--epochs", "1",

@@ -85,6 +85,14 @@ struct GraphNetworkTests {
                 == "layer 1: conv2d 4×3×3, groups 4, pad 1: 2 input channels do not divide into 4 groups")
         let fields: [String: FieldValue] = ["type": .string("relu"), "name": .string("input")]
         #expect(throws: ArchitectureError.self) { try LayerNode(fields: fields, layer: 1) }
+        let digits: [String: FieldValue] = ["type": .string("relu"), "name": .string("5")]
+        #expect(throws: ArchitectureError.self) { try LayerNode(fields: digits, layer: 1) }
+        // Each group's unfolded input is kept in training: their total is what the cap limits.
+        #expect(planError([LayerNode(.groupedConv2d(filters: 1024, size: 31, stride: 1, padding: 15, dilation: 1,
+                                                    bias: false, groups: 1024)), LayerNode(.globalAvgpool)],
+                          input: SampleShape(channels: 1024, height: 128, width: 128))
+                == "layer 1: conv2d 1024×31×31, groups 1024, pad 15, no bias: the unfolded input would have 16122904576 values, "
+                + "over the limit of 1073741824")
         let bad: [String: FieldValue] = ["type": .string("relu"), "inputs": .number(3)]
         #expect(throws: ArchitectureError.self) { try LayerNode(fields: bad, layer: 1) }
     }

@@ -3,6 +3,7 @@
 // (the path training runs), and one that cannot names each node that stops it.
 @testable import ConvdOnnx
 import ConvdNet
+import ConvdTestSupport
 import Foundation
 import Testing
 
@@ -58,5 +59,43 @@ struct TrainableTests {
             #expect(error.reason.contains("Mul at node"), "\(error.reason)")
             #expect(error.reason.contains("HardSigmoid at node") || error.reason.contains("Sigmoid"), "\(error.reason)")
         }
+    }
+
+    /// x 1×1×4×4 → Conv 2×3×3 pad 1 → `middle` → GlobalAveragePool → Flatten → y.
+    private func model(_ dir: TemporaryDirectory, _ name: String, _ middle: (inout ModelBuilder) -> Void) throws -> String {
+        var b = ModelBuilder(opset: 13)
+        b.input("x", [1, 1, 4, 4])
+        b.weight("w", [2, 1, 3, 3], (0..<18).map { Float($0) / 18 })
+        b.node("Conv", ["x", "w"], ["c"], name: "conv", ints: ["pads": [1, 1, 1, 1]])
+        middle(&b)
+        b.node("GlobalAveragePool", ["m"], ["g"], name: "gap")
+        b.node("Flatten", ["g"], ["y"], name: "flat")
+        b.output("y")
+        return try b.save(in: dir, as: name)
+    }
+
+    private func refusal(_ path: String) -> String {
+        do {
+            _ = try OnnxFile.read(path).trainableGraph(inputShape: [1, 1, 4, 4])
+            return "accepted"
+        } catch {
+            return error.reason
+        }
+    }
+
+    @Test("odd forms are refused with the node named: an empty Dropout ratio, a Softmax inside the graph")
+    func oddForms() throws {
+        let dir = TemporaryDirectory()
+        let dropout = try model(dir, "dropout.onnx") { b in
+            b.weight("r", [0], [])
+            b.node("Dropout", ["c", "r"], ["m"], name: "drop")
+        }
+        #expect(refusal(dropout).contains("Dropout at node \"drop\": the ratio must be one number"), "\(refusal(dropout))")
+        let softmax = try model(dir, "softmax.onnx") { b in b.node("Softmax", ["c"], ["m"], name: "soft", ints: [:]) }
+        #expect(refusal(softmax).contains("Softmax at node \"soft\": no convd layer"), "\(refusal(softmax))")
+        let plain = try model(dir, "plain.onnx") { b in b.node("Relu", ["c"], ["m"], name: "relu") }
+        let graph = try OnnxFile.read(plain).trainableGraph(inputShape: [1, 1, 4, 4])
+        #expect(graph.nodes.map(\.name) == ["conv", "relu", "gap", "flat"])
+        #expect(graph.nodes.map(\.spec.kind) == ["conv2d", "relu", "global_avgpool", "flatten"])
     }
 }

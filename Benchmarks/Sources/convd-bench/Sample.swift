@@ -9,11 +9,12 @@
 //   infer     --model fmnist-small|lenet5|fashion --batch 1|256 --threads 1|2 --images N --reps 3
 //   conv-layer --threads 1|2 --reps 21
 //   onnx      --model DIR --threads 1|2 --reps 5   (DIR/model.onnx on DIR/input_0.pb, its batch)
-//   train     --model fmnist-small|lenet5 --batch 64 --threads 2 --images 60000
+//   train     --model fmnist-small|lenet5|fashion-resnet --batch 64 --threads 2 --images 60000
 //   daemon    --files 2000 --images DIR --workdir DIR
 //
 // The inputs are made the same way as the anchors make theirs (see `patternImage`), so both
 // sides work on the same pixels.
+import ConvdConfig
 import ConvdCore
 import ConvdData
 import ConvdImage
@@ -193,6 +194,23 @@ private func preset(_ options: SampleArguments) -> Preset {
     return preset
 }
 
+/// A preset, or `fashion-resnet`: samples/models/fashion-resnet.toml (a residual graph).
+private func trainingNetwork(_ name: String) -> Network {
+    if name == "fashion-resnet" {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples/models/fashion-resnet.toml").path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let architecture = try? ArchitectureFile.parse(text, path: path),
+              let network = try? Network(input: architecture.input, nodes: architecture.layers, seed: 1) else {
+            fail("\(path): cannot build the architecture")
+        }
+        return network
+    }
+    guard let preset = Preset(rawValue: name), let network = try? Network(input: Preset.input, specs: preset.specs, seed: 1)
+    else { fail("--model fmnist-small|lenet5|fashion-resnet") }
+    return network
+}
+
 /// Class probabilities for `images` random 28×28 inputs at batch size `batch`, random weights.
 private func sampleInfer(_ options: SampleArguments) {
     let name = options.string("model", "fmnist-small")
@@ -272,7 +290,7 @@ private func sampleConvLayer(_ options: SampleArguments) {
 /// One training epoch (Adam, lr 1e-3, no augmentation, no validation split) over the first
 /// `images` Fashion-MNIST training images, after a 10-batch warm-up epoch.
 private func sampleTrain(_ options: SampleArguments) {
-    let preset = preset(options)
+    let name = options.string("model", "fmnist-small")
     let batch = options.int("batch", 64), threads = options.int("threads", 2)
     let count = options.int("images", 60_000)
     let folder = options.string("data", "/usr/share/datasets/fashion-mnist")
@@ -281,7 +299,7 @@ private func sampleTrain(_ options: SampleArguments) {
     }
     let stats = data.statistics()
     let input = InputSpec(width: 28, height: 28, channels: 1, mean: stats.mean, std: stats.std)
-    guard let network = try? Network(input: Preset.input, specs: preset.specs, seed: 1) else { fail("network") }
+    let network = trainingNetwork(name)
     let trainingOptions = TrainingOptions(epochs: 1, batchSize: batch, optimizer: .adam, learningRate: 1e-3,
                                           validationSplit: 0, seed: 1, threads: threads)
     let trainer = Trainer(options: trainingOptions, clock: { nowMilliseconds() / 1000 })
@@ -289,7 +307,7 @@ private func sampleTrain(_ options: SampleArguments) {
     let start = nowMilliseconds()
     let reports = trainer.train(network, on: data, input: input)
     let seconds = (nowMilliseconds() - start) / 1000
-    emit("train", [("model", quoted(preset.rawValue)), ("batch", String(batch)), ("threads", String(threads)),
+    emit("train", [("model", quoted(name)), ("batch", String(batch)), ("threads", String(threads)),
                    ("images", String(data.count)), ("train_loss", format(Double(reports.last?.trainLoss ?? 0))),
                    ("train_accuracy", format(reports.last?.trainAccuracy ?? 0))], seconds: [seconds])
 }

@@ -25,12 +25,16 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with `input`, `layers` and `total_params`.")
     var json = false
 
+    @Flag(name: .customLong("as-layers"),
+          help: "For an ONNX model: the convd layers `convd train --from` makes of it, numbered and named as --freeze takes them.")
+    var asLayers = false
+
     @Option(name: .long, help: ArgumentHelp("An ONNX model's preprocessing and labels (default: MODEL.toml "
                                             + "beside the model, if present).", valueName: "toml"))
     var modelConfig: String?
 
     func run() throws {
-        if OnnxModelFile.isOnnx(target) {
+        if OnnxModelFile.isOnnx(target) && !asLayers {
             let onnx: OnnxClassifier
             do {
                 onnx = try OnnxModelFile.load(target, config: modelConfig)
@@ -44,7 +48,11 @@ struct InspectCommand: ParsableCommand {
         let network: Network
         var labels: [String] = []
         do {
-            if target.hasSuffix(".safetensors") {
+            if OnnxModelFile.isOnnx(target) {
+                let model = try ModelLoading.trainableModel(target, config: modelConfig)
+                network = model.network
+                labels = model.labels
+            } else if target.hasSuffix(".safetensors") {
                 let model = try ModelLoading.model(target)
                 network = model.network
                 labels = model.labels

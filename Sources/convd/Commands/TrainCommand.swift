@@ -28,7 +28,8 @@ struct TrainCommand: ParsableCommand {
             weights and input normalisation) instead of --arch. --replace-head N puts a
             new dense layer of N outputs (the dataset's class count) in place of the
             model's last one; --freeze LAYER keeps every layer up to LAYER (a name from
-            the architecture, or a number from `convd inspect`) as it is: those
+            the architecture, or a number from `convd inspect`; for an ONNX model,
+            `convd inspect --as-layers MODEL.onnx`) as it is: those
             layers run in inference mode and only the layers after them train. With no
             augmentation the frozen layers' outputs are computed once and cached. The
             new model's provenance keeps the source model's under "from_provenance".
