@@ -19,6 +19,9 @@
 //     type = "add"                           # a residual connection
 //     inputs = ["block1_in", "block1_bn2"]
 //
+// `type = "residual_block"` (filters, stride = 1, repeat = 1) stands for ResNet's basic block,
+// expanded into its layers as the file is read (ResidualBlock.swift).
+//
 // Syntax errors give line and column; unknown keys and layer types are errors naming the layer.
 import ConvdCore
 import ConvdNet
@@ -80,6 +83,18 @@ public enum ArchitectureFile {
             throw fail("no [[layer]] tables")
         }
         var layers: [LayerNode] = []
+        // The table each layer came from (a residual_block gives several layers).
+        var tableOf: [Int] = []
+        var blocks = 0
+        let input = SampleShape(channels: channels, height: height, width: width)
+        // An error about layer N of the expansion names its table in the file.
+        func located(_ error: ArchitectureError) -> String {
+            guard let n = error.layer, n >= 1, n <= tableOf.count else { return error.description }
+            let t = tableOf[n - 1]
+            let inBlock = tableOf.filter { $0 == t }.count > 1
+            return "layer \(t)" + (inBlock ? " (\(ResidualBlock.type), its layer \(n - tableOf.firstIndex(of: t)!))" : "")
+                + ": \(error.message)"
+        }
         for (i, value) in layerArray.enumerated() {
             guard let layerTable = value.table else { throw fail("layer \(i + 1): expected a [[layer]] table") }
             var fields: [String: FieldValue] = [:]
@@ -100,17 +115,22 @@ public enum ArchitectureFile {
                 }
             }
             do {
-                layers.append(try LayerNode(fields: fields, layer: i + 1))
+                if fields["type"] == .string(ResidualBlock.type) {
+                    blocks += 1
+                    try ResidualBlock.expand(fields, into: &layers, input: input, layer: i + 1, ordinal: blocks)
+                } else {
+                    layers.append(try LayerNode(fields: fields, layer: i + 1))
+                }
             } catch {
-                throw fail(error.description)
+                throw fail(error.layer == i + 1 ? error.description : located(error))
             }
+            while tableOf.count < layers.count { tableOf.append(i + 1) }
         }
-        let input = SampleShape(channels: channels, height: height, width: width)
         do {
             // Shapes and sizes checked within NetworkLimits, without allocating the weights.
             _ = try NetworkPlan(input: input, nodes: layers)
         } catch {
-            throw fail(error.description)
+            throw fail(located(error))
         }
         let stem = path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? path
         return Architecture(name: table["name"]?.string ?? stem, input: input, layers: layers)

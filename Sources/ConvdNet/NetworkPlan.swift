@@ -21,8 +21,10 @@ public struct NetworkPlan: Sendable, Equatable {
         try self.init(input: input, nodes: specs.map { LayerNode($0) })
     }
 
-    /// Checks `nodes` on `input`; the error names the layer (1-based) and the limit.
-    public init(input: SampleShape, nodes: [LayerNode]) throws(ArchitectureError) {
+    /// Checks `nodes` on `input`; the error names the layer (1-based) and the limit. A
+    /// `partial` plan (the layers so far, as an architecture is read) may end in a map and
+    /// have layers nothing reads yet.
+    public init(input: SampleShape, nodes: [LayerNode], partial: Bool = false) throws(ArchitectureError) {
         guard input.channels > 0 && input.height > 0 && input.width > 0 else {
             throw ArchitectureError(layer: nil, message: "input shape \(input) is empty")
         }
@@ -32,7 +34,7 @@ public struct NetworkPlan: Sendable, Equatable {
         }
         _ = try Self.size([input.channels, input.height, input.width], of: "the input \(input)", layer: nil)
         guard !nodes.isEmpty else { throw ArchitectureError(layer: nil, message: "no layers") }
-        let inputs = try Self.resolve(nodes)
+        let inputs = try Self.resolve(nodes, partial: partial)
         var shapes: [SampleShape] = []
         var parameters = 0, stored = 0
         for (i, node) in nodes.enumerated() {
@@ -57,7 +59,7 @@ public struct NetworkPlan: Sendable, Equatable {
             shapes.append(step.output)
         }
         let shape = shapes[shapes.count - 1]
-        guard shape.height == 1 && shape.width == 1 else {
+        guard partial || (shape.height == 1 && shape.width == 1) else {
             throw ArchitectureError(layer: nodes.count, message: "the last layer must give a vector of class scores "
                                     + "(end with dense or global_avgpool), not \(shape)")
         }
@@ -69,7 +71,7 @@ public struct NetworkPlan: Sendable, Equatable {
 
     /// Each node's inputs as indices: names resolved to layers written above, the layer above
     /// by default; every layer but the last must be read by a later one.
-    private static func resolve(_ nodes: [LayerNode]) throws(ArchitectureError) -> [[Int]] {
+    private static func resolve(_ nodes: [LayerNode], partial: Bool) throws(ArchitectureError) -> [[Int]] {
         var named: [String: Int] = [:]
         var used = [Bool](repeating: false, count: nodes.count)
         var inputs: [[Int]] = []
@@ -110,7 +112,7 @@ public struct NetworkPlan: Sendable, Equatable {
             }
             inputs.append(sources)
         }
-        if let unused = used.dropLast().firstIndex(of: false) {
+        if !partial, let unused = used.dropLast().firstIndex(of: false) {
             throw ArchitectureError(layer: unused + 1, message: "\(nodes[unused].spec.kind) \(nodes[unused].label(unused)): "
                                     + "no later layer reads its output (give the next layer an inputs list that names it)")
         }

@@ -137,4 +137,62 @@ struct ArchitectureFileTests {
         #expect(error("[input]\nwidth = 28\nheight = 28\nchannels = 2\n") == "a.toml: input: channels must be 1 or 3")
         #expect(error("[input\nwidth = 1\n")?.hasPrefix("a.toml: line 1, column ") == true)
     }
+
+    @Test("residual_block: a basic block, identity or projection shortcut, repeated, named or numbered")
+    func residualBlocks() throws {
+        let a = try ArchitectureFile.parse(header + """
+            [[layer]]
+            type = "conv2d"
+            filters = 8
+            size = 3
+            padding = 1
+            [[layer]]
+            type = "residual_block"
+            filters = 8
+            [[layer]]
+            name = "stage"
+            type = "residual_block"
+            filters = 16
+            stride = 2
+            repeat = 2
+            [[layer]]
+            type = "global_avgpool"
+            [[layer]]
+            type = "dense"
+            units = 10
+            """, path: "r.toml")
+        // block1 (identity): 7 layers; stage_1 (projection): 9; stage (identity): 7.
+        #expect(a.layers.count == 1 + 7 + 9 + 7 + 2)
+        #expect(a.layers[0].name == "block1_in", "the unnamed layer above a block gets a name to be read by")
+        #expect(a.layers.compactMap(\.name) == ["block1_in", "block1_conv1", "block1_main", "block1",
+                                                "stage_1_conv1", "stage_1_main", "stage_1_shortcut", "stage_1",
+                                                "stage_conv1", "stage_main", "stage"])
+        #expect(a.layers[6].inputs == ["block1_in", "block1_main"])
+        #expect(a.layers[8].spec == .conv2d(filters: 16, size: 3, stride: 2, padding: 1, dilation: 1, bias: false))
+        #expect(a.layers[13].spec == .conv2d(filters: 16, size: 1, stride: 2, padding: 0, dilation: 1, bias: false))
+        #expect(a.layers[15].inputs == ["stage_1_shortcut", "stage_1_main"])
+        #expect(a.layers[17].spec == .conv2d(filters: 16, size: 3, stride: 1, padding: 1, dilation: 1, bias: false),
+                "only the first of the repeated blocks strides")
+        let network = try Network(input: a.input, nodes: a.layers)
+        #expect(network.layers[a.layers.firstIndex { $0.name == "stage" }!].outputShape
+                == SampleShape(channels: 16, height: 14, width: 14))
+
+        func error(_ block: String) -> String {
+            do {
+                _ = try ArchitectureFile.parse(header + "[[layer]]\ntype = \"residual_block\"\n" + block
+                                               + "\n[[layer]]\ntype = \"global_avgpool\"\n", path: "r.toml")
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(error("filters = 4\nsize = 3") == "r.toml: layer 1: residual_block: unknown key \"size\" (keys: filters, "
+                + "stride, repeat, name, inputs)")
+        #expect(error("stride = 2") == "r.toml: layer 1: residual_block: missing filters")
+        #expect(error("filters = 4\nrepeat = 0") == "r.toml: layer 1: residual_block: repeat must be a whole number from 1 to 65536")
+        #expect(error("filters = 65536") == "r.toml: layer 1 (residual_block, its layer 4): conv2d 65536×3×3, pad 1, "
+                + "no bias: the weights would have 38654705664 values, over the limit of 1073741824")
+        #expect(error("filters = 4\ninputs = [\"nope\"]")
+                == "r.toml: layer 1: residual_block: input \"nope\" names no layer above it")
+    }
 }
