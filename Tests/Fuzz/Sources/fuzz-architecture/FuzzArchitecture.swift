@@ -21,14 +21,14 @@ public func fuzzArchitecture(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     note("parsed \(architecture.name): \(architecture.layers.count) layers")
     // The parse accepted the plan; building must agree with it. Large networks (the limits
     // allow 2^28 parameters) are only planned, to keep each execution fast.
-    guard let plan = try? NetworkPlan(input: architecture.input, specs: architecture.layers) else {
+    guard let plan = try? NetworkPlan(input: architecture.input, nodes: architecture.layers) else {
         fatalError("ArchitectureFile.parse accepted a network its plan refuses")
     }
     let largestMap = plan.shapes.map { $0.channels * $0.height * $0.width }.max() ?? 0
     guard plan.parameterCount <= 1 << 20, largestMap <= 1 << 20 else { return 0 }
     do {
-        let network = try Network(input: architecture.input, specs: architecture.layers)
-        precondition(network.specs.count == architecture.layers.count, "specs lost while building")
+        let network = try Network(input: architecture.input, nodes: architecture.layers)
+        precondition(network.nodes == architecture.layers, "layers lost while building")
     } catch {
         fatalError("Network refused an architecture its plan accepts: \(error)")
     }
