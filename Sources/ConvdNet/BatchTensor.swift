@@ -71,6 +71,14 @@ public struct BatchTensor: Sendable, Equatable {
         return Tensor(channels: channels, height: height, width: width, scalars: scalars)
     }
 
+    /// Adds `other` (the same shape) element by element.
+    public mutating func add(_ other: BatchTensor) {
+        precondition(other.data.count == data.count, "adding batches of different sizes")
+        data.withUnsafeMutableBufferPointer { y in
+            other.data.withUnsafeBufferPointer { x in for i in 0..<y.count { y[i] += x[i] } }
+        }
+    }
+
     /// The value at channel `c`, sample `n`, row `y`, column `x`.
     public subscript(c: Int, n: Int, y: Int, x: Int) -> Float {
         get { data[((c * batch + n) * height + y) * width + x] }

@@ -181,13 +181,7 @@ public final class Network {
             context.inputGradient = sources.contains { $0 >= frozenLayers }
             let each = (layer as? MergeLayer)?.backwardEach(g, context: &context) ?? [layer.backward(g, context: &context)]
             for (j, d) in zip(sources, each) where j >= frozenLayers {
-                if gradients[j] == nil {
-                    gradients[j] = d
-                } else {
-                    gradients[j]!.data.withUnsafeMutableBufferPointer { sum in
-                        d.data.withUnsafeBufferPointer { add in for k in 0..<sum.count { sum[k] += add[k] } }
-                    }
-                }
+                if gradients[j] == nil { gradients[j] = d } else { gradients[j]!.add(d) }
             }
         }
     }

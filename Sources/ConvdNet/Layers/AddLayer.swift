@@ -13,14 +13,7 @@ public final class AddLayer: MergeLayer {
 
     public func forward(_ inputs: [BatchTensor], context: inout LayerContext) -> BatchTensor {
         var sum = inputs[0]
-        sum.data.withUnsafeMutableBufferPointer { y in
-            for other in inputs.dropFirst() {
-                precondition(other.data.count == y.count, "add: inputs of different sizes")
-                other.data.withUnsafeBufferPointer { x in
-                    for i in 0..<y.count { y[i] += x[i] }
-                }
-            }
-        }
+        for other in inputs.dropFirst() { sum.add(other) }
         return sum
     }
 
