@@ -33,4 +33,52 @@ public enum VectorOps {
             i += 1
         }
     }
+
+    /// Σ x[i], in 16 Float lanes per block of 1,024 elements and a Double total across blocks
+    /// (exact enough for batch statistics over millions of values, and vector code).
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        blockSums(count) { i in UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) } tail: { x[$0] }
+    }
+
+    /// Σ (x[i] − mean)², as `sum`.
+    public static func squaredDeviations(_ x: UnsafePointer<Float>, mean: Float, count: Int) -> Double {
+        let m = SIMD16<Float>(repeating: mean)
+        return blockSums(count) { i in
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) - m
+            return d * d
+        } tail: { i in (x[i] - mean) * (x[i] - mean) }
+    }
+
+    /// Σ a[i]·b[i], as `sum`.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        blockSums(count) { i in
+            UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+        } tail: { a[$0] * b[$0] }
+    }
+
+    /// Σ over 0..<count of the terms `vector` gives 16 at a time from index i and `tail` one at
+    /// a time past the last whole vector.
+    @inline(__always)
+    private static func blockSums(_ count: Int, _ vector: (Int) -> SIMD16<Float>, tail: (Int) -> Float) -> Double {
+        var total = 0.0
+        var start = 0
+        while start < count {
+            let end = min(start + 1024, count)
+            var lanes = SIMD16<Float>(repeating: 0)
+            var i = start
+            while i + 16 <= end {
+                lanes += vector(i)
+                i += 16
+            }
+            var rest: Float = 0
+            while i < end {
+                rest += tail(i)
+                i += 1
+            }
+            total += Double(lanes.sum() + rest)
+            start = end
+        }
+        return total
+    }
 }

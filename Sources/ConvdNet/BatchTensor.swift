@@ -38,6 +38,18 @@ public struct BatchTensor: Sendable, Equatable {
                   data: [Float](repeating: 0, count: channels * batch * height * width))
     }
 
+    /// A batch whose values `fill` writes, every one of them (the storage is not zero-filled
+    /// first: for layers that overwrite their whole output).
+    public init(channels: Int, batch: Int, height: Int, width: Int,
+                writingEvery fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = channels * batch * height * width
+        self.init(channels: channels, batch: batch, height: height, width: width,
+                  data: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                      fill(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+                      initialized = count
+                  })
+    }
+
     /// Samples of one channel map.
     public var mapSize: Int { height * width }
     /// Values per channel across the batch: N·H·W.

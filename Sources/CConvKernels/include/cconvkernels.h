@@ -92,6 +92,15 @@ void convd_unpack_blocked(const float *input, ptrdiff_t in_block_stride, ptrdiff
 void convd_maxpool2_argmax(const float *plane, int width, int stride, int out_h, int out_w, float *output,
                            int32_t *argmax);
 
+/// One sample's convolution weight gradient (weight_gradient.c), added into
+/// dw[tap][block][f][lane] (tap = a·kernel + b): Σ over the out_h×out_w outputs of
+/// dy[(f/16)·dy_block_stride + (oy·out_w + ox)·16 + f%16] · x[block·block_stride
+/// + (oy·stride + a·dilation)·row_stride + (ox·stride + b·dilation)·16 + lane]: x a blocked
+/// map whose zero border is the padding, dy a blocked map without border.
+void convd_weight_gradient_blocked(const float *x, ptrdiff_t block_stride, ptrdiff_t row_stride, int blocks,
+                                   int kernel, int stride, int dilation, const float *dy,
+                                   ptrdiff_t dy_block_stride, int filters, int out_h, int out_w, float *dw);
+
 /// Output rows [row_begin, row_end) × out_w of one tap of the unfolded input (unfold.c):
 /// dst[(oy - row_begin)*out_w + ox] = plane[iy*width + ix] with iy = oy*stride_y + offset_y,
 /// ix = ox*stride_x + offset_x, or 0 where (iy, ix) lies outside the height×width plane.

@@ -23,6 +23,14 @@ public final class ActivationLayer: Layer {
     }
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
+        if function == .relu && !input.data.isEmpty {
+            // Read the input, write a new output: no copy of the input first.
+            cached = input.data
+            return BatchTensor(channels: input.channels, batch: input.batch, height: input.height,
+                               width: input.width) { y in
+                input.data.withUnsafeBufferPointer { VectorOps.relu($0.baseAddress!, y.baseAddress!, count: y.count) }
+            }
+        }
         var out = input
         out.data.withUnsafeMutableBufferPointer { function.apply(inPlace: $0) }
         switch function {

@@ -4,7 +4,8 @@
 //              (σ² unbiased for the running variance, as PyTorch does)
 //   inference: x̂ uses the running mean and variance.
 // Shapes unchanged; parameters γ, β (C each); buffers running mean and variance.
-// Cached for backward: x̂ and 1/√(σ²_B + ε).
+// Cached for backward: x̂ and 1/√(σ²_B + ε). Channels run in parallel, their sums in vector
+// lanes (VectorOps).
 // Backward: ∂x = (1/M)·inv·(M·∂x̂ − Σ∂x̂ − x̂·Σ(∂x̂·x̂)) with ∂x̂ = ∂y·γ, M = N·H·W.
 import ConvdCore
 
@@ -55,58 +56,60 @@ public final class BatchNormLayer: Layer {
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let channels = input.channels, m = input.channelStride
-        var out = input
+        if input.data.isEmpty { return input }
         let training = context.training
         if training && normalized.count != input.data.count { normalized = [Float](repeating: 0, count: input.data.count) }
-        if inverseStd.count != channels { inverseStd = [Float](repeating: 0, count: channels) }
-        input.data.withUnsafeBufferPointer { xb in
-            out.data.withUnsafeMutableBufferPointer { yb in
+        // Per channel: the mean and variance used (the batch's in training, else the running ones).
+        var mean = training ? [Float](repeating: 0, count: channels) : runningMean.value
+        var variance = training ? [Float](repeating: 0, count: channels) : runningVariance.value
+        let (epsilon, gamma, beta) = (epsilon, scale.value, shift.value)
+        let out = BatchTensor(channels: channels, batch: input.batch, height: input.height, width: input.width) { yb in
+            input.data.withUnsafeBufferPointer { xb in
                 normalized.withUnsafeMutableBufferPointer { nb in
-                    for c in 0..<channels {
-                        let x = xb.baseAddress! + c * m, y = yb.baseAddress! + c * m
-                        var mean: Float, variance: Float
-                        if training {
-                            // Two passes in Float with Double totals per block: exact enough, vectorisable.
-                            var sum = 0.0
-                            var i = 0
-                            while i < m {
-                                var block: Float = 0
-                                for j in i..<min(i + 1024, m) { block += x[j] }
-                                sum += Double(block)
-                                i += 1024
+                    mean.withUnsafeMutableBufferPointer { meanBuffer in
+                        variance.withUnsafeMutableBufferPointer { varianceBuffer in
+                            let x = SharedReadPointer(xb.baseAddress!), y = SharedPointer(yb.baseAddress!)
+                            let xhat = training ? nb.baseAddress.map { SharedPointer($0) } : nil
+                            let means = SharedPointer(meanBuffer.baseAddress!)
+                            let variances = SharedPointer(varianceBuffer.baseAddress!)
+                            // Channels are contiguous and independent: one range of them per thread.
+                            parallelFor(channels, threads: m >= 4096 ? context.threads : 1) { range in
+                                for c in range {
+                                    let x = x.pointer + c * m, y = y.pointer + c * m
+                                    if training {
+                                        let mu = Float(VectorOps.sum(x, count: m) / Double(m))
+                                        means.pointer[c] = mu
+                                        variances.pointer[c] = Float(VectorOps.squaredDeviations(x, mean: mu, count: m)
+                                                                     / Double(m))
+                                    }
+                                    let mu = means.pointer[c]
+                                    let inv = 1 / (variances.pointer[c] + epsilon).squareRoot()
+                                    let g = gamma[c], b = beta[c]
+                                    if let xhat {
+                                        let h = xhat.pointer + c * m
+                                        for j in 0..<m {
+                                            h[j] = (x[j] - mu) * inv
+                                            y[j] = g * h[j] + b
+                                        }
+                                    } else {
+                                        let a = g * inv, offset = b - mu * g * inv
+                                        for j in 0..<m { y[j] = a * x[j] + offset }
+                                    }
+                                }
                             }
-                            mean = Float(sum / Double(m))
-                            var squares = 0.0
-                            i = 0
-                            while i < m {
-                                var block: Float = 0
-                                for j in i..<min(i + 1024, m) { let d = x[j] - mean; block += d * d }
-                                squares += Double(block)
-                                i += 1024
-                            }
-                            variance = Float(squares / Double(m))
-                            let unbiased = m > 1 ? Float(squares / Double(m - 1)) : variance
-                            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean
-                            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * unbiased
-                        } else {
-                            mean = runningMean.value[c]
-                            variance = runningVariance.value[c]
-                        }
-                        let inv = 1 / (variance + epsilon).squareRoot()
-                        inverseStd[c] = inv
-                        let g = scale.value[c], b = shift.value[c]
-                        if training {
-                            let xhat = nb.baseAddress! + c * m
-                            for j in 0..<m {
-                                xhat[j] = (x[j] - mean) * inv
-                                y[j] = g * xhat[j] + b
-                            }
-                        } else {
-                            let a = g * inv, offset = b - mean * g * inv
-                            for j in 0..<m { y[j] = a * x[j] + offset }
                         }
                     }
                 }
+            }
+        }
+        if inverseStd.count != channels { inverseStd = [Float](repeating: 0, count: channels) }
+        for c in 0..<channels { inverseStd[c] = 1 / (variance[c] + epsilon).squareRoot() }
+        if training {
+            // σ² unbiased for the running variance, as PyTorch does.
+            let correction = m > 1 ? Float(Double(m) / Double(m - 1)) : 1
+            for c in 0..<channels {
+                runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean[c]
+                runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * variance[c] * correction
             }
         }
         return out
@@ -114,24 +117,34 @@ public final class BatchNormLayer: Layer {
 
     public func backward(_ gradient: BatchTensor, context: inout LayerContext) -> BatchTensor {
         let channels = gradient.channels, m = gradient.channelStride
-        var dx = gradient
-        gradient.data.withUnsafeBufferPointer { gb in
-            normalized.withUnsafeBufferPointer { nb in
-                dx.data.withUnsafeMutableBufferPointer { db in
-                    for c in 0..<channels {
-                        let dy = gb.baseAddress! + c * m, xhat = nb.baseAddress! + c * m, d = db.baseAddress! + c * m
-                        var sumDy: Float = 0, sumDyXhat: Float = 0
-                        for j in 0..<m {
-                            sumDy += dy[j]
-                            sumDyXhat += dy[j] * xhat[j]
+        if gradient.data.isEmpty { return gradient }
+        var sums = [Float](repeating: 0, count: 2 * channels)
+        let factors = (0..<channels).map { scale.value[$0] * inverseStd[$0] / Float(m) }
+        let dx = BatchTensor(channels: channels, batch: gradient.batch, height: gradient.height,
+                             width: gradient.width) { db in
+            gradient.data.withUnsafeBufferPointer { gb in
+                normalized.withUnsafeBufferPointer { nb in
+                    sums.withUnsafeMutableBufferPointer { sb in
+                        let dy = SharedReadPointer(gb.baseAddress!), xhat = SharedReadPointer(nb.baseAddress!)
+                        let d = SharedPointer(db.baseAddress!), totals = SharedPointer(sb.baseAddress!)
+                        parallelFor(channels, threads: m >= 4096 ? context.threads : 1) { range in
+                            for c in range {
+                                let dy = dy.pointer + c * m, xhat = xhat.pointer + c * m, d = d.pointer + c * m
+                                let sumDy = Float(VectorOps.sum(dy, count: m))
+                                let sumDyXhat = Float(VectorOps.dot(dy, xhat, count: m))
+                                totals.pointer[2 * c] = sumDy
+                                totals.pointer[2 * c + 1] = sumDyXhat
+                                let count = Float(m), k = factors[c]
+                                for j in 0..<m { d[j] = k * (count * dy[j] - sumDy - xhat[j] * sumDyXhat) }
+                            }
                         }
-                        scale.gradient[c] += sumDyXhat
-                        shift.gradient[c] += sumDy
-                        let count = Float(m), k = scale.value[c] * inverseStd[c] / count
-                        for j in 0..<m { d[j] = k * (count * dy[j] - sumDy - xhat[j] * sumDyXhat) }
                     }
                 }
             }
+        }
+        for c in 0..<channels {
+            shift.gradient[c] += sums[2 * c]
+            scale.gradient[c] += sums[2 * c + 1]
         }
         return dx
     }

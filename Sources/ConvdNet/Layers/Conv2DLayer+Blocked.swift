@@ -1,5 +1,5 @@
-// Conv2DLayer+Blocked: the layer's passes on the inference plan's blocked kernel. Inference
-// forward: Y = conv(X) with the layer's weights. Training's data gradient at stride 1:
+// Conv2DLayer+Blocked: the layer's passes on the inference plan's blocked kernel. The
+// forward pass (inference and training): Y = conv(X) with the layer's weights. Training's data gradient at stride 1:
 // ∂X = conv(∂Y) with the flipped weights (conv-semantics.md: ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)),
 // padded by dilation·(size − 1) − padding, in place of Wᵀ·∂Y and col2im.
 //
