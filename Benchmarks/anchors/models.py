@@ -59,7 +59,7 @@ class BasicBlock(nn.Module):
 
 
 def fashion_resnet():
-    # samples/models/fashion-resnet.toml: 382,058 parameters.
+    # samples/models/fashion-mnist-resnet.toml: 382,058 parameters.
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
         BasicBlock(32, 32, 1), BasicBlock(32, 64, 2), BasicBlock(64, 64, 1), BasicBlock(64, 128, 2),

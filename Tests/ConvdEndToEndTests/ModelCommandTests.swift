@@ -98,7 +98,7 @@ struct ModelCommandTests {
         let dir = TemporaryDirectory()
         let data = try smallFashion(dir)
         let arch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("samples/models/fashion-resnet.toml").path
+            .deletingLastPathComponent().appendingPathComponent("samples/models/fashion-mnist-resnet.toml").path
         let inspect = try ConvdBinary.run(["inspect", arch])
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.stdout.contains("total parameters: 382,058"))

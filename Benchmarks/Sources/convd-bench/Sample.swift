@@ -194,11 +194,11 @@ private func preset(_ options: SampleArguments) -> Preset {
     return preset
 }
 
-/// A preset, or `fashion-resnet`: samples/models/fashion-resnet.toml (a residual graph).
+/// A preset, or `fashion-resnet`: samples/models/fashion-mnist-resnet.toml (a residual graph).
 private func trainingNetwork(_ name: String) -> Network {
     if name == "fashion-resnet" {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples/models/fashion-resnet.toml").path
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples/models/fashion-mnist-resnet.toml").path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let architecture = try? ArchitectureFile.parse(text, path: path),
               let network = try? Network(input: architecture.input, nodes: architecture.layers, seed: 1) else {
