@@ -1,7 +1,8 @@
 // Conv2DLayer's weight gradient on the blocked kernel (Conv2DLayer+WeightGradient.swift) gives
 // the GEMM reference's ∂W = ∂Y · colsᵀ: channel counts below, at and past a block of 16,
-// filter counts that leave a partial tile, strides 1 and 2, padding, dilation, 1×1 kernels,
-// batches smaller and larger than the thread count, and gradients that add to what is there.
+// filter counts that leave a partial tile (9 or more, so the forward pass runs blocked too),
+// strides 1 and 2, padding, dilation, 1×1 kernels, batches smaller and larger than the thread
+// count, and gradients that add to what is there.
 @testable import ConvdNet
 import ConvdCore
 import ConvdTestSupport
@@ -9,7 +10,7 @@ import Testing
 
 @Suite("convolution weight gradient")
 struct ConvWeightGradientTests {
-    @Test("blocked ∂W equals ∂Y · colsᵀ", arguments: [(8, 4), (16, 16), (17, 20), (33, 35)])
+    @Test("blocked ∂W equals ∂Y · colsᵀ", arguments: [(8, 9), (16, 16), (17, 20), (33, 35)])
     func blockedEqualsGEMM(channels: Int, filters: Int) {
         var generator = SeededGenerator(seed: 47)
         let shape = SampleShape(channels: channels, height: 9, width: 11)
@@ -19,7 +20,7 @@ struct ConvWeightGradientTests {
             let spec = LayerSpec.conv2d(filters: filters, size: size, stride: stride, padding: padding,
                                         dilation: dilation, bias: true)
             let layer = Conv2DLayer(index: 0, spec: spec, input: shape, initializer: &initializer)
-            #expect(layer.weightGradientRunsBlocked)
+            #expect(layer.weightGradientRunsBlocked && layer.trainingForwardRunsBlocked)
             let out = layer.outputShape
             for (batch, threads) in [(1, 2), (3, 2), (4, 1)] {
                 let x = BatchTensor(channels: channels, batch: batch, height: 9, width: 11,
@@ -47,13 +48,18 @@ struct ConvWeightGradientTests {
         }
     }
 
-    @Test("few input channels keep the GEMM weight gradient")
+    @Test("few input channels keep the GEMM weight gradient, few filters the GEMM forward pass")
     func fewChannels() {
         var initializer = WeightInitializer(seed: 5)
         for (channels, blocked) in [(1, false), (3, false), (7, false), (8, true), (17, true)] {
             let layer = Conv2DLayer(index: 0, spec: .conv2d(filters: 4, size: 3, stride: 1, padding: 1, dilation: 1, bias: false),
                                     input: SampleShape(channels: channels, height: 5, width: 5), initializer: &initializer)
             #expect(layer.weightGradientRunsBlocked == blocked, "\(channels) channels")
+        }
+        for (filters, blocked) in [(6, false), (7, false), (8, true), (17, true)] {
+            let layer = Conv2DLayer(index: 0, spec: .conv2d(filters: filters, size: 3, stride: 1, padding: 1, dilation: 1, bias: false),
+                                    input: SampleShape(channels: 16, height: 5, width: 5), initializer: &initializer)
+            #expect(layer.trainingForwardRunsBlocked == blocked, "\(filters) filters")
         }
     }
 }

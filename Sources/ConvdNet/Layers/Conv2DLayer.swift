@@ -5,10 +5,10 @@
 // Forward: unfold the batch (im2col, Conv2DLayer+Im2col.swift) into (C·kH·kW)×(N·OH·OW) and
 // multiply: Y = W · cols (+ b), one GEMM per batch whose result is already K×N×OH×OW.
 // Where the blocked kernel applies (Conv2DLayer+Blocked.swift) the forward pass runs on it
-// instead, in training too (about half the time of unfold + GEMM), and keeps the input, from
-// which backward computes ∂W on the blocked weight-gradient kernel
-// (Conv2DLayer+WeightGradient.swift): no unfolded input at all. Otherwise the unfolded input
-// is cached. In inference mode nothing is cached.
+// instead, in training too when at most half of its 16 filter lanes are padding (about half
+// the time of unfold + GEMM), and keeps the input, from which backward computes ∂W on the
+// blocked weight-gradient kernel (Conv2DLayer+WeightGradient.swift): no unfolded input at
+// all. Otherwise the unfolded input is cached. In inference mode nothing is cached.
 // Backward: ∂W += ∂Y · colsᵀ (or the blocked kernel's equal), ∂b += Σ ∂Y, and ∂X — at stride 1 ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)
 // on the blocked kernel (Conv2DLayer+Blocked.swift), else its GEMM form, ∂cols = Wᵀ · ∂Y
 // folded back (col2im); nothing for the network's first layer, whose ∂X nobody reads.
@@ -69,7 +69,7 @@ public final class Conv2DLayer: Layer {
     var patchSize: Int { inputShape.channels * size * size }
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
-        if context.blockedConvolution && runsBlocked {
+        if context.blockedConvolution && runsBlocked && (!context.training || trainingForwardRunsBlocked) {
             // Training keeps the input for the blocked weight gradient, or the unfolded input.
             if context.training {
                 cachedBatch = input.batch
