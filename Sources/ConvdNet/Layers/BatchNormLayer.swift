@@ -22,6 +22,8 @@ public final class BatchNormLayer: Layer {
     public let runningMean: Buffer
     /// Running variance, for inference.
     public let runningVariance: Buffer
+    /// Values per channel (N·H·W) from which the channels are split over the threads.
+    static let parallelValues = 4096
     let momentum: Float
     let epsilon: Float
     private var normalized: [Float] = []
@@ -73,7 +75,7 @@ public final class BatchNormLayer: Layer {
                             let means = SharedPointer(meanBuffer.baseAddress!)
                             let variances = SharedPointer(varianceBuffer.baseAddress!)
                             // Channels are contiguous and independent: one range of them per thread.
-                            parallelFor(channels, threads: m >= 4096 ? context.threads : 1) { range in
+                            parallelFor(channels, threads: m >= Self.parallelValues ? context.threads : 1) { range in
                                 for c in range {
                                     let x = x.pointer + c * m, y = y.pointer + c * m
                                     if training {
@@ -127,7 +129,7 @@ public final class BatchNormLayer: Layer {
                     sums.withUnsafeMutableBufferPointer { sb in
                         let dy = SharedReadPointer(gb.baseAddress!), xhat = SharedReadPointer(nb.baseAddress!)
                         let d = SharedPointer(db.baseAddress!), totals = SharedPointer(sb.baseAddress!)
-                        parallelFor(channels, threads: m >= 4096 ? context.threads : 1) { range in
+                        parallelFor(channels, threads: m >= Self.parallelValues ? context.threads : 1) { range in
                             for c in range {
                                 let dy = dy.pointer + c * m, xhat = xhat.pointer + c * m, d = d.pointer + c * m
                                 let sumDy = Float(VectorOps.sum(dy, count: m))

@@ -1,5 +1,6 @@
 // Conv2DLayer+Blocked: the layer's passes on the inference plan's blocked kernel. The
-// forward pass (inference and training): Y = conv(X) with the layer's weights. Training's data gradient at stride 1:
+// forward pass (inference, and training where few filter lanes are padding): Y = conv(X)
+// with the layer's weights. Training's data gradient at stride 1:
 // ∂X = conv(∂Y) with the flipped weights (conv-semantics.md: ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)),
 // padded by dilation·(size − 1) − padding, in place of Wᵀ·∂Y and col2im.
 //
@@ -56,6 +57,14 @@ extension Conv2DLayer {
         rows.padBefore == columns.padBefore && rows.padAfter == rows.padBefore && columns.padAfter == columns.padBefore
             && Self.blockedFits(inputShape, border: rows.padBefore) && Self.blockedFits(outputShape, border: 0)
     }
+
+    /// Whether a training forward pass runs on the blocked kernel: its lanes are filters, and
+    /// LeNet-5's first layer (6 filters on 16 lanes) is faster as unfold + GEMM; inference
+    /// takes the kernel anyway, where it saves the unfold.
+    var trainingForwardRunsBlocked: Bool { runsBlocked && Self.fillsLanes(filters) }
+
+    /// Whether `count` channels fill at least half of the 16-lane blocks they take.
+    static func fillsLanes(_ count: Int) -> Bool { (count + 15) / 16 * 16 <= 2 * count }
 
     /// Whether the blocked kernel can compute the data gradient: stride 1, a padding within the
     /// kernel's span, ∂Y's bordered copy within the cap.

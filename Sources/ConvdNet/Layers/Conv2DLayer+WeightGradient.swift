@@ -8,19 +8,10 @@ import CConvKernels
 import ConvdCore
 
 extension Conv2DLayer {
-    /// Whether a training forward pass runs on the blocked kernel: its lanes are filters, so at
-    /// most half of them may be padding (LeNet-5's first layer, 6 filters on 16 lanes, is
-    /// faster as unfold + GEMM; inference takes the kernel anyway, where it skips the unfold).
-    var trainingForwardRunsBlocked: Bool {
-        runsBlocked && (filters + 15) / 16 * 16 <= 2 * filters
-    }
-
-    /// Whether ∂W runs on the blocked kernel: its lanes are input channels, so at most half of
-    /// them may be padding (a first layer on 1 or 3 channels keeps ∂Y · colsᵀ, whose unfolded
-    /// input is small there).
-    var weightGradientRunsBlocked: Bool {
-        runsBlocked && (inputShape.channels + 15) / 16 * 16 <= 2 * inputShape.channels
-    }
+    /// Whether ∂W runs on the blocked kernel (after a blocked forward pass): its lanes are input
+    /// channels (a first layer on 1 or 3 channels keeps ∂Y · colsᵀ, whose unfolded input is
+    /// small there).
+    var weightGradientRunsBlocked: Bool { runsBlocked && Self.fillsLanes(inputShape.channels) }
 
     /// Adds ∂L/∂W for `input` (the forward pass's) and ∂L/∂output `gradient` into the weight's gradient.
     func blockedWeightGradient(input: BatchTensor, gradient: BatchTensor, threads: Int) {

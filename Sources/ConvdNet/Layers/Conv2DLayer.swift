@@ -9,9 +9,10 @@
 // the time of unfold + GEMM), and keeps the input, from which backward computes ∂W on the
 // blocked weight-gradient kernel (Conv2DLayer+WeightGradient.swift): no unfolded input at
 // all. Otherwise the unfolded input is cached. In inference mode nothing is cached.
-// Backward: ∂W += ∂Y · colsᵀ (or the blocked kernel's equal), ∂b += Σ ∂Y, and ∂X — at stride 1 ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K)
-// on the blocked kernel (Conv2DLayer+Blocked.swift), else its GEMM form, ∂cols = Wᵀ · ∂Y
-// folded back (col2im); nothing for the network's first layer, whose ∂X nobody reads.
+// Backward: ∂W += ∂Y · colsᵀ (or the blocked kernel's equal), ∂b += Σ ∂Y, and ∂X — at
+// stride 1 ∂L/∂X = pad(∂L/∂Z) ⋆ rot180(K) on the blocked kernel (Conv2DLayer+Blocked.swift),
+// else its GEMM form, ∂cols = Wᵀ · ∂Y folded back (col2im); nothing for the network's first
+// layer, whose ∂X nobody reads.
 import ConvdCore
 
 /// A convolution layer (correlation; CNN layers never flip).
@@ -69,7 +70,7 @@ public final class Conv2DLayer: Layer {
     var patchSize: Int { inputShape.channels * size * size }
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
-        if context.blockedConvolution && runsBlocked && (!context.training || trainingForwardRunsBlocked) {
+        if context.blockedConvolution && (context.training ? trainingForwardRunsBlocked : runsBlocked) {
             // Training keeps the input for the blocked weight gradient, or the unfolded input.
             if context.training {
                 cachedBatch = input.batch
