@@ -20,16 +20,38 @@ public enum VectorOps {
     /// `g[i] = reference[i] > 0 ? g[i] : slope·g[i]` (ReLU with slope 0, leaky ReLU otherwise).
     public static func rectifierGradient(_ g: UnsafeMutablePointer<Float>, reference: UnsafePointer<Float>,
                                          slope: Float, count: Int) {
+        rectifierGradient(g, reference: reference, slope: slope, into: g, count: count)
+    }
+
+    /// `out[i] = reference[i] > 0 ? g[i] : slope·g[i]` (`out` may be `g`).
+    public static func rectifierGradient(_ g: UnsafePointer<Float>, reference: UnsafePointer<Float>, slope: Float,
+                                         into out: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 16 <= count {
             let r = UnsafeRawPointer(reference + i).loadUnaligned(as: SIMD16<Float>.self)
             let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(g + i).storeBytes(of: v.replacing(with: v * slope, where: r .<= 0),
-                                                      as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v.replacing(with: v * slope, where: r .<= 0),
+                                                        as: SIMD16<Float>.self)
             i += 16
         }
         while i < count {
-            if reference[i] <= 0 { g[i] *= slope }
+            out[i] = reference[i] <= 0 ? g[i] * slope : g[i]
+            i += 1
+        }
+    }
+
+    /// `y[i] = a[i] + b[i]` (`y` may be `a` or `b`).
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                           count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let u = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+            let v = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: u + v, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            y[i] = a[i] + b[i]
             i += 1
         }
     }

@@ -83,11 +83,35 @@ public struct BatchTensor: Sendable, Equatable {
         return Tensor(channels: channels, height: height, width: width, scalars: scalars)
     }
 
-    /// Adds `other` (the same shape) element by element.
-    public mutating func add(_ other: BatchTensor) {
+    /// Adds `other` (the same shape) element by element, on up to `threads` threads.
+    public mutating func add(_ other: BatchTensor, threads: Int = 1) {
         precondition(other.data.count == data.count, "adding batches of different sizes")
         data.withUnsafeMutableBufferPointer { y in
-            other.data.withUnsafeBufferPointer { x in for i in 0..<y.count { y[i] += x[i] } }
+            other.data.withUnsafeBufferPointer { x in
+                let a = SharedPointer(y.baseAddress!), b = SharedReadPointer(x.baseAddress!)
+                parallelElementwise(y.count, threads: threads) { r in
+                    VectorOps.add(a.pointer + r.lowerBound, b.pointer + r.lowerBound, into: a.pointer + r.lowerBound,
+                                  count: r.count)
+                }
+            }
+        }
+    }
+
+    /// The element-wise sum of `first` and `second` (the same shape) in a new batch, on up to
+    /// `threads` threads: one pass, where copying `first` and adding would take two.
+    public init(sum first: BatchTensor, _ second: BatchTensor, threads: Int) {
+        precondition(first.data.count == second.data.count, "adding batches of different sizes")
+        self.init(channels: first.channels, batch: first.batch, height: first.height, width: first.width) { y in
+            first.data.withUnsafeBufferPointer { a in
+                second.data.withUnsafeBufferPointer { b in
+                    let out = SharedPointer(y.baseAddress!)
+                    let u = SharedReadPointer(a.baseAddress!), v = SharedReadPointer(b.baseAddress!)
+                    parallelElementwise(y.count, threads: threads) { r in
+                        VectorOps.add(u.pointer + r.lowerBound, v.pointer + r.lowerBound,
+                                      into: out.pointer + r.lowerBound, count: r.count)
+                    }
+                }
+            }
         }
     }
 

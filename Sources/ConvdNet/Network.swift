@@ -181,7 +181,8 @@ public final class Network {
             context.inputGradient = sources.contains { $0 >= frozenLayers }
             let each = (layer as? MergeLayer)?.backwardEach(g, context: &context) ?? [layer.backward(g, context: &context)]
             for (j, d) in zip(sources, each) where j >= frozenLayers {
-                if gradients[j] == nil { gradients[j] = d } else { gradients[j]!.add(d) }
+                // A fresh sum: the stored gradient may share its storage with another input's.
+                gradients[j] = gradients[j].map { BatchTensor(sum: $0, d, threads: context.threads) } ?? d
             }
         }
     }

@@ -62,4 +62,47 @@ struct ConvWeightGradientTests {
             #expect(layer.trainingForwardRunsBlocked == blocked, "\(filters) filters")
         }
     }
+
+    @Test("∂W from the forward pass's kept staged inputs: batches that shrink and grow, an inference pass in between, strided rows left unstaged")
+    func keptStagedInputs() {
+        var generator = SeededGenerator(seed: 53)
+        // Height 10 with a strided 1×1 kernel: the forward pass stages rows 0–8 only (row 9 is
+        // read by no output), and the weight gradient must read the same rows.
+        let shape = SampleShape(channels: 32, height: 10, width: 7)
+        for (size, stride, padding) in [(1, 2, 0), (3, 2, 1), (3, 1, 1)] {
+            var initializer = WeightInitializer(seed: 9)
+            let layer = Conv2DLayer(index: 0, spec: .conv2d(filters: 16, size: size, stride: stride, padding: padding,
+                                                            dilation: 1, bias: false),
+                                    input: shape, initializer: &initializer)
+            let out = layer.outputShape
+            func random(_ channels: Int, _ batch: Int, _ h: Int, _ w: Int) -> BatchTensor {
+                BatchTensor(channels: channels, batch: batch, height: h, width: w,
+                            data: (0..<(channels * batch * h * w)).map { _ in Float.random(in: -1...1, using: &generator) })
+            }
+            for (round, batch) in [4, 3, 4, 1].enumerated() {
+                let x = random(32, batch, 10, 7), dy = random(16, batch, out.height, out.width)
+                var context = LayerContext(training: true, threads: 2)
+                context.blockedConvolution = false
+                layer.weight.gradient = [Float](repeating: 0, count: layer.weight.gradient.count)
+                _ = layer.forward(x, context: &context)
+                _ = layer.backward(dy, context: &context)
+                let expected = layer.weight.gradient
+                context.blockedConvolution = true
+                layer.weight.gradient = [Float](repeating: 0, count: layer.weight.gradient.count)
+                _ = layer.forward(x, context: &context)
+                #expect(layer.stagedInputs.samples == (batch >= 2 ? batch : 0))
+                if round == 2 {
+                    // An inference pass (of another batch) between forward and backward: the
+                    // gradient stages the kept input itself.
+                    var inference = LayerContext(training: false, threads: 2)
+                    _ = layer.forward(random(32, 5, 10, 7), context: &inference)
+                    #expect(layer.stagedInputs.samples == 0)
+                }
+                _ = layer.backward(dy, context: &context)
+                let scale = max(1, expected.map(abs).max() ?? 1)
+                #expect(maxAbsDifference(layer.weight.gradient, expected) <= 2e-5 * scale,
+                        "size \(size) s\(stride) p\(padding) round \(round) batch \(batch)")
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 // ActivationLayer: ReLU, leaky ReLU, sigmoid or tanh, element by element; shapes unchanged.
 // Cached for backward: the input (ReLU family) or the output (sigmoid: y(1−y); tanh: 1−y²).
+// ReLU's forward pass and the ReLU family's backward write fresh outputs, split over the
+// threads on large batches (ParallelElementwise.swift).
 import ConvdCore
 
 /// An element-wise non-linearity; the forward pass is ConvdCore's `Activation`.
@@ -28,7 +30,12 @@ public final class ActivationLayer: Layer {
             cached = input.data
             return BatchTensor(channels: input.channels, batch: input.batch, height: input.height,
                                width: input.width) { y in
-                input.data.withUnsafeBufferPointer { VectorOps.relu($0.baseAddress!, y.baseAddress!, count: y.count) }
+                input.data.withUnsafeBufferPointer { x in
+                    let from = SharedReadPointer(x.baseAddress!), to = SharedPointer(y.baseAddress!)
+                    parallelElementwise(y.count, threads: context.threads) { r in
+                        VectorOps.relu(from.pointer + r.lowerBound, to.pointer + r.lowerBound, count: r.count)
+                    }
+                }
             }
         }
         var out = input
@@ -40,14 +47,37 @@ public final class ActivationLayer: Layer {
         return out
     }
 
+    /// The slope below zero of the ReLU family (0 for ReLU), nil for the other functions.
+    private var rectifierSlope: Float? {
+        switch function {
+        case .relu: 0
+        case .leakyRelu(let a): a
+        default: nil
+        }
+    }
+
     public func backward(_ gradient: BatchTensor, context: inout LayerContext) -> BatchTensor {
+        if let slope = rectifierSlope, !gradient.data.isEmpty {
+            // Read ∂Y, write a new ∂X (no copy of ∂Y first), split over the threads.
+            return BatchTensor(channels: gradient.channels, batch: gradient.batch, height: gradient.height,
+                               width: gradient.width) { dx in
+                gradient.data.withUnsafeBufferPointer { g in
+                    cached.withUnsafeBufferPointer { c in
+                        let dy = SharedReadPointer(g.baseAddress!), reference = SharedReadPointer(c.baseAddress!)
+                        let out = SharedPointer(dx.baseAddress!)
+                        parallelElementwise(dx.count, threads: context.threads) { r in
+                            VectorOps.rectifierGradient(dy.pointer + r.lowerBound, reference: reference.pointer + r.lowerBound,
+                                                        slope: slope, into: out.pointer + r.lowerBound, count: r.count)
+                        }
+                    }
+                }
+            }
+        }
         var dx = gradient
         cached.withUnsafeBufferPointer { c in
             dx.data.withUnsafeMutableBufferPointer { g in
                 switch function {
-                case .relu: VectorOps.rectifierGradient(g.baseAddress!, reference: c.baseAddress!, slope: 0, count: g.count)
-                case .leakyRelu(let a):
-                    VectorOps.rectifierGradient(g.baseAddress!, reference: c.baseAddress!, slope: a, count: g.count)
+                case .relu, .leakyRelu: break  // above
                 case .sigmoid: for i in g.indices { g[i] *= c[i] * (1 - c[i]) }
                 case .tanh: for i in g.indices { g[i] *= 1 - c[i] * c[i] }
                 case .abs: for i in g.indices where c[i] < 0 { g[i] = -g[i] }

@@ -1,5 +1,6 @@
 // AddLayer: the element-wise sum of its inputs, all of one shape — a residual connection.
-// Nothing cached; backward hands ∂L/∂output unchanged to every input.
+// Nothing cached; backward hands ∂L/∂output unchanged to every input. The sum is written
+// fresh, split over the threads on large batches (ParallelElementwise.swift).
 
 /// y = x₁ + x₂ + … .
 public final class AddLayer: MergeLayer {
@@ -12,8 +13,9 @@ public final class AddLayer: MergeLayer {
     }
 
     public func forward(_ inputs: [BatchTensor], context: inout LayerContext) -> BatchTensor {
-        var sum = inputs[0]
-        for other in inputs.dropFirst() { sum.add(other) }
+        guard inputs.count > 1 else { return inputs[0] }
+        var sum = BatchTensor(sum: inputs[0], inputs[1], threads: context.threads)
+        for other in inputs.dropFirst(2) { sum.add(other, threads: context.threads) }
         return sum
     }
 

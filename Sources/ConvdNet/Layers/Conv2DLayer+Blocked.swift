@@ -38,6 +38,34 @@ final class BlockedConvState {
     }
 }
 
+/// A training forward pass's staged inputs, one blocked map (zero border included) per sample
+/// back to back, kept for the weight gradient, which then stages nothing itself: about the
+/// size of the input batch the layer keeps anyway. Only the interiors are ever written, so the
+/// borders stay the zeros the buffer was made with.
+final class StagedBatch {
+    /// The largest batch of staged maps kept (256 MiB); a larger one is staged again by the
+    /// weight gradient, sample by sample, as before.
+    static let maxFloats = 1 << 26
+    private(set) var buffer: UnsafeMutablePointer<Float>?
+    private var capacity = 0
+    /// Samples the last training forward pass staged here; 0 when it staged none.
+    var samples = 0
+
+    /// Room for `count` floats, zero-filled when it is made anew.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if let buffer, count <= capacity { return buffer }
+        buffer?.deallocate()
+        let floats = (max(count, 1) + 15) / 16 * 16
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
+        let made = raw.initializeMemory(as: Float.self, repeating: 0, count: floats)
+        buffer = made
+        capacity = floats
+        return made
+    }
+
+    deinit { buffer?.deallocate() }
+}
+
 /// One blocked convolution over a batch: its geometry and its weights.
 struct BlockedPass {
     let input: SampleShape
@@ -96,12 +124,31 @@ extension Conv2DLayer {
 
     private var weightsVersion: Int { weight.version &+ (bias?.version ?? 0) }
 
-    /// Output K×N×OH×OW for `input` in inference mode.
-    func blockedForward(_ input: BatchTensor, threads: Int) -> BatchTensor {
+    /// One sample's input as the forward kernel and the weight gradient read it: blocked, inside
+    /// a zero border of the padding.
+    var stagedInputMap: BlockedMap {
+        BlockedMap(channels: inputShape.channels, height: inputShape.height, width: inputShape.width,
+                   border: rows.padBefore)
+    }
+
+    /// Output K×N×OH×OW for `input`; with `keepsStaged`, each sample's staged input stays in
+    /// `stagedInputs` for the weight gradient when the pass stages by sample (see `stagesBySample`).
+    func blockedForward(_ input: BatchTensor, threads: Int, keepsStaged: Bool = false) -> BatchTensor {
         let packed = blocked.weights(version: weightsVersion) { BlockedConvWeights(self) }
         let pass = BlockedPass(input: inputShape, output: outputShape, border: rows.padBefore, kernel: size,
                                stride: rows.stride, dilation: rows.dilation, packed: packed)
-        return blockedConvolution(pass, input, threads: threads, state: blocked)
+        let keeps = keepsStaged && stagesBySample(batch: input.batch, threads: threads)
+        stagedInputs.samples = keeps ? input.batch : 0
+        let keep = keeps ? stagedInputs.reserve(input.batch * stagedInputMap.count) : nil
+        return blockedConvolution(pass, input, threads: threads, state: blocked, keep: keep)
+    }
+
+    /// Whether the blocked forward pass stages each sample whole and blocked (not planar, below
+    /// 16 channels; not row by row, for fewer samples than threads) into a batch buffer of at
+    /// most `StagedBatch.maxFloats`.
+    func stagesBySample(batch: Int, threads: Int) -> Bool {
+        let (floats, overflow) = batch.multipliedReportingOverflow(by: stagedInputMap.count)
+        return inputShape.channels >= 16 && batch >= threads && !overflow && floats <= StagedBatch.maxFloats
     }
 
     /// ∂L/∂input C×N×H×W for ∂L/∂output `gradient` (needs `inputGradientCanRunBlocked`).
@@ -113,9 +160,11 @@ extension Conv2DLayer {
     }
 }
 
-/// `pass` over every sample of `input`, on up to `threads` threads, with `state`'s workspaces.
-func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int, state: BlockedConvState)
-    -> BatchTensor {
+/// `pass` over every sample of `input`, on up to `threads` threads, with `state`'s workspaces;
+/// with `keep`, sample n is staged at `keep + n · (its blocked map's size)` and left there
+/// (only for a pass that stages blocked maps sample by sample).
+func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int, state: BlockedConvState,
+                        keep: UnsafeMutablePointer<Float>? = nil) -> BatchTensor {
     let c = pass.input.channels, n = input.batch, border = pass.border
     let (height, width) = (pass.input.height, pass.input.width)
     let inMap = BlockedMap(channels: c, height: height, width: width, border: border)
@@ -126,6 +175,8 @@ func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int,
     // Samples per thread when there are enough of them, else rows of each sample.
     let bySample = n >= threads
     let chunks = max(1, bySample ? min(threads, n) : min(threads, outMap.height))
+    precondition(keep == nil || (!planar && bySample), "only whole blocked samples are kept")
+    let kept = keep.map(SharedPointer.init)
     let spaces = state.workspaces(chunks, sizes: [planar ? planarCount : inMap.count, outMap.count])
     var output = BatchTensor(channels: outMap.channels, batch: n, height: outMap.height, width: outMap.width)
     let plane = height * width, outPlane = outMap.height * outMap.width
@@ -134,7 +185,8 @@ func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int,
             let x = SharedReadPointer(xBuffer.baseAddress!), y = SharedPointer(yBuffer.baseAddress!)
             // Output rows `rows` of sample `sample` on workspace `space`.
             let run: @Sendable (Int, Range<Int>, PlanWorkspace) -> Void = { sample, rows, space in
-                let staged = space.buffers[0], result = space.buffers[1]
+                let staged = kept.map { $0.pointer + sample * inMap.count } ?? space.buffers[0]
+                let result = space.buffers[1]
                 // The input rows these output rows read, inside the image (none for rows
                 // that read only the bottom padding).
                 let first = min(height, max(0, rows.lowerBound * pass.stride - border))

@@ -40,6 +40,8 @@ public final class Conv2DLayer: Layer {
     let blockedGradient = BlockedConvState()
     /// Workspaces of the blocked weight gradient (Conv2DLayer+WeightGradient.swift).
     let weightGradientState = BlockedConvState()
+    /// The training forward pass's staged inputs, which the blocked weight gradient reads.
+    let stagedInputs = StagedBatch()
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
@@ -71,22 +73,25 @@ public final class Conv2DLayer: Layer {
 
     public func forward(_ input: BatchTensor, context: inout LayerContext) -> BatchTensor {
         if context.blockedConvolution && (context.training ? trainingForwardRunsBlocked : runsBlocked) {
-            // Training keeps the input for the blocked weight gradient, or the unfolded input.
+            // Training keeps the input (and its staged blocked maps) for the blocked weight
+            // gradient, or the unfolded input.
+            let keepsInput = context.training && weightGradientRunsBlocked
             if context.training {
                 cachedBatch = input.batch
-                if weightGradientRunsBlocked {
+                if keepsInput {
                     forwardInput = input
                 } else {
                     unfold(input, into: &cachedColumns, threads: context.threads)
                     forwardInput = nil
                 }
             }
-            return blockedForward(input, threads: context.threads)
+            return blockedForward(input, threads: context.threads, keepsStaged: keepsInput)
         }
         let n = input.batch
         let columnsCount = n * outputShape.height * outputShape.width
         unfold(input, into: &cachedColumns, threads: context.threads)
         forwardInput = nil
+        stagedInputs.samples = 0
         cachedBatch = n
         var output = BatchTensor(channels: filters, batch: n, height: outputShape.height, width: outputShape.width)
         weight.value.withUnsafeBufferPointer { w in
