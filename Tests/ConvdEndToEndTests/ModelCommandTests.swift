@@ -101,7 +101,7 @@ struct ModelCommandTests {
             .deletingLastPathComponent().appendingPathComponent("samples/models/fashion-mnist-resnet.toml").path
         let inspect = try ConvdBinary.run(["inspect", arch])
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        #expect(inspect.stdout.contains("total parameters: 382,058"))
+        #expect(inspect.stdout.contains("total parameters: 485,994"))
         #expect(inspect.stdout.range(of: #"add\s+32×14×14\s+0\s+stem, block1_main\n"#, options: .regularExpression) != nil,
                 "\(inspect.stdout)")
         let model = dir.file("r.safetensors")
@@ -109,7 +109,7 @@ struct ModelCommandTests {
                                          "--optimizer", "adamw", "--weight-decay", "0.05", "--label-smoothing", "0.1",
                                          "--schedule", "warmup-cosine:1", "-o", model])
         #expect(train.status == 0, "\(train.stderr)")
-        #expect(train.stderr.contains("training fashion-resnet (382,058 parameters) on 270 images"))
+        #expect(train.stderr.contains("training fashion-resnet (485,994 parameters) on 270 images"))
         let json = try ConvdBinary.run(["inspect", model, "--json"])
         let summary = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let layers = try #require(summary?["layers"] as? [[String: Any]])
