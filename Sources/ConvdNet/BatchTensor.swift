@@ -87,13 +87,7 @@ public struct BatchTensor: Sendable, Equatable {
     public mutating func add(_ other: BatchTensor, threads: Int = 1) {
         precondition(other.data.count == data.count, "adding batches of different sizes")
         data.withUnsafeMutableBufferPointer { y in
-            other.data.withUnsafeBufferPointer { x in
-                let a = SharedPointer(y.baseAddress!), b = SharedReadPointer(x.baseAddress!)
-                parallelElementwise(y.count, threads: threads) { r in
-                    VectorOps.add(a.pointer + r.lowerBound, b.pointer + r.lowerBound, into: a.pointer + r.lowerBound,
-                                  count: r.count)
-                }
-            }
+            Self.sum(UnsafeBufferPointer(y), other, into: y, threads: threads)
         }
     }
 
@@ -102,15 +96,19 @@ public struct BatchTensor: Sendable, Equatable {
     public init(sum first: BatchTensor, _ second: BatchTensor, threads: Int) {
         precondition(first.data.count == second.data.count, "adding batches of different sizes")
         self.init(channels: first.channels, batch: first.batch, height: first.height, width: first.width) { y in
-            first.data.withUnsafeBufferPointer { a in
-                second.data.withUnsafeBufferPointer { b in
-                    let out = SharedPointer(y.baseAddress!)
-                    let u = SharedReadPointer(a.baseAddress!), v = SharedReadPointer(b.baseAddress!)
-                    parallelElementwise(y.count, threads: threads) { r in
-                        VectorOps.add(u.pointer + r.lowerBound, v.pointer + r.lowerBound,
-                                      into: out.pointer + r.lowerBound, count: r.count)
-                    }
-                }
+            first.data.withUnsafeBufferPointer { Self.sum($0, second, into: y, threads: threads) }
+        }
+    }
+
+    /// `out[i] = a[i] + b.data[i]` over `out` (`a` may be `out`), split over the threads.
+    private static func sum(_ a: UnsafeBufferPointer<Float>, _ b: BatchTensor,
+                            into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+        b.data.withUnsafeBufferPointer { bBuffer in
+            guard let first = a.baseAddress, let second = bBuffer.baseAddress, let target = out.baseAddress else { return }
+            let u = SharedReadPointer(first), v = SharedReadPointer(second), y = SharedPointer(target)
+            parallelElementwise(out.count, threads: threads) { r in
+                VectorOps.add(u.pointer + r.lowerBound, v.pointer + r.lowerBound, into: y.pointer + r.lowerBound,
+                              count: r.count)
             }
         }
     }

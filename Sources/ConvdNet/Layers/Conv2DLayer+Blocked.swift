@@ -132,23 +132,14 @@ extension Conv2DLayer {
     }
 
     /// Output K×N×OH×OW for `input`; with `keepsStaged`, each sample's staged input stays in
-    /// `stagedInputs` for the weight gradient when the pass stages by sample (see `stagesBySample`).
+    /// `stagedInputs` for the weight gradient when the pass can keep it (`blockedConvolution`).
     func blockedForward(_ input: BatchTensor, threads: Int, keepsStaged: Bool = false) -> BatchTensor {
         let packed = blocked.weights(version: weightsVersion) { BlockedConvWeights(self) }
         let pass = BlockedPass(input: inputShape, output: outputShape, border: rows.padBefore, kernel: size,
                                stride: rows.stride, dilation: rows.dilation, packed: packed)
-        let keeps = keepsStaged && stagesBySample(batch: input.batch, threads: threads)
-        stagedInputs.samples = keeps ? input.batch : 0
-        let keep = keeps ? stagedInputs.reserve(input.batch * stagedInputMap.count) : nil
-        return blockedConvolution(pass, input, threads: threads, state: blocked, keep: keep)
-    }
-
-    /// Whether the blocked forward pass stages each sample whole and blocked (not planar, below
-    /// 16 channels; not row by row, for fewer samples than threads) into a batch buffer of at
-    /// most `StagedBatch.maxFloats`.
-    func stagesBySample(batch: Int, threads: Int) -> Bool {
-        let (floats, overflow) = batch.multipliedReportingOverflow(by: stagedInputMap.count)
-        return inputShape.channels >= 16 && batch >= threads && !overflow && floats <= StagedBatch.maxFloats
+        stagedInputs.samples = 0
+        return blockedConvolution(pass, input, threads: threads, state: blocked,
+                                  keeping: keepsStaged ? stagedInputs : nil)
     }
 
     /// ∂L/∂input C×N×H×W for ∂L/∂output `gradient` (needs `inputGradientCanRunBlocked`).
@@ -160,11 +151,12 @@ extension Conv2DLayer {
     }
 }
 
-/// `pass` over every sample of `input`, on up to `threads` threads, with `state`'s workspaces;
-/// with `keep`, sample n is staged at `keep + n · (its blocked map's size)` and left there
-/// (only for a pass that stages blocked maps sample by sample).
+/// `pass` over every sample of `input`, on up to `threads` threads, with `state`'s workspaces.
+/// With `keeping`, a pass that stages whole blocked samples (16 channels or more, a sample per
+/// thread) into at most `StagedBatch.maxFloats` stages sample n at n · (its blocked map's size)
+/// in that buffer, leaves it there and sets its `samples`; any other pass keeps nothing.
 func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int, state: BlockedConvState,
-                        keep: UnsafeMutablePointer<Float>? = nil) -> BatchTensor {
+                        keeping: StagedBatch? = nil) -> BatchTensor {
     let c = pass.input.channels, n = input.batch, border = pass.border
     let (height, width) = (pass.input.height, pass.input.width)
     let inMap = BlockedMap(channels: c, height: height, width: width, border: border)
@@ -175,8 +167,12 @@ func blockedConvolution(_ pass: BlockedPass, _ input: BatchTensor, threads: Int,
     // Samples per thread when there are enough of them, else rows of each sample.
     let bySample = n >= threads
     let chunks = max(1, bySample ? min(threads, n) : min(threads, outMap.height))
-    precondition(keep == nil || (!planar && bySample), "only whole blocked samples are kept")
-    let kept = keep.map(SharedPointer.init)
+    let (keptFloats, overflow) = n.multipliedReportingOverflow(by: inMap.count)
+    let kept = keeping.flatMap { staged -> SharedPointer<Float>? in
+        guard !planar && bySample && !overflow && keptFloats <= StagedBatch.maxFloats else { return nil }
+        staged.samples = n
+        return SharedPointer(staged.reserve(keptFloats))
+    }
     let spaces = state.workspaces(chunks, sizes: [planar ? planarCount : inMap.count, outMap.count])
     var output = BatchTensor(channels: outMap.channels, batch: n, height: outMap.height, width: outMap.width)
     let plane = height * width, outPlane = outMap.height * outMap.width

@@ -91,7 +91,6 @@ public final class Conv2DLayer: Layer {
         let columnsCount = n * outputShape.height * outputShape.width
         unfold(input, into: &cachedColumns, threads: context.threads)
         forwardInput = nil
-        stagedInputs.samples = 0
         cachedBatch = n
         var output = BatchTensor(channels: filters, batch: n, height: outputShape.height, width: outputShape.width)
         weight.value.withUnsafeBufferPointer { w in
