@@ -38,7 +38,7 @@
 typedef void (*correlate_fn)(const float *, ptrdiff_t, float *, ptrdiff_t, int, int, const float *,
                              int, int, int, int, int);
 
-// Outputs at least this large (bytes, in one call) may be written with non-temporal stores.
+// Outputs at least this large (bytes) may be written with non-temporal stores.
 enum { STREAM_BYTES = 16 << 20 };
 
 // Whether the pages holding `first` and `last` are already in memory. A fresh output's pages
@@ -75,10 +75,10 @@ static correlate_fn choose(const char **isa) {
 
 void convd_correlate_rows(const float *in, ptrdiff_t in_stride, float *out, ptrdiff_t out_stride,
                           int rows, int cols, const float *kernel, int kh, int kw, int dilation,
-                          int accumulate) {
+                          int accumulate, int stream) {
     const char *isa;
-    const int may_stream = convd_correlate_streams(out, out_stride, rows, cols, accumulate);
-    choose(&isa)(in, in_stride, out, out_stride, rows, cols, kernel, kh, kw, dilation, accumulate, may_stream);
+    choose(&isa)(in, in_stride, out, out_stride, rows, cols, kernel, kh, kw, dilation, accumulate,
+                 stream && !accumulate);
 }
 
 int convd_correlate_streams(const float *out, ptrdiff_t out_stride, int rows, int cols, int accumulate) {

@@ -5,6 +5,8 @@
 // values; `automatic` takes the direct path for stride 1 and im2col + GEMM otherwise (the
 // reference loops when im2col's smallest band would be huge: `automaticPath`).
 
+import CConvKernels
+
 /// How a 2-D kernel combines the channels of its input.
 public enum ChannelMode: String, Sendable, CaseIterable {
     /// Each channel filtered on its own: C maps per kernel.
@@ -113,6 +115,14 @@ public struct Convolution: Sendable, Equatable {
         let chosen = path == .automatic ? automaticPath(geometry: g, channels: input.channels) : path
         precondition(chosen != .direct || stride == 1, "the direct path needs stride 1")
         let planeOut = shape.height * shape.width
+        // Whether the direct path may stream: decided once over the whole output (its planes
+        // are contiguous), as the next step finds none of it in the cache when it is large.
+        let streaming = output.scalars.withUnsafeBufferPointer { out in
+            out.baseAddress.map {
+                convd_correlate_streams($0, shape.width, Int32(clamping: shape.channels * shape.height),
+                                        Int32(clamping: shape.width), 0) == 1
+            } ?? false
+        }
         var map = 0
         for kernel in bank {
             let perChannel = kernel.depth == 1 && mode == .perChannel
@@ -124,7 +134,7 @@ public struct Convolution: Sendable, Equatable {
                 output.scalars.withUnsafeMutableBufferPointer { o in
                     let dst = o.baseAddress! + map * planeOut
                     compute(terms: terms, kernel: kernel, input: input, geometry: g, path: chosen,
-                            threads: threads, output: dst)
+                            threads: threads, streaming: streaming, output: dst)
                 }
                 map += 1
             }
@@ -142,7 +152,7 @@ public struct Convolution: Sendable, Equatable {
     }
 
     private func compute(terms: [(channel: Int, slice: Int)], kernel: Kernel, input: Tensor,
-                         geometry g: WindowGeometry, path: ConvolutionPath, threads: Int,
+                         geometry g: WindowGeometry, path: ConvolutionPath, threads: Int, streaming: Bool,
                          output: UnsafeMutablePointer<Float>) {
         let plane = input.planeSize
         let count = g.outputHeight * g.outputWidth
@@ -163,7 +173,8 @@ public struct Convolution: Sendable, Equatable {
                         correlate2DDirect(input: inBuf.baseAddress! + term.channel * plane,
                                           kernel: kBuf.baseAddress! + term.slice * sliceSize, geometry: g,
                                           border: border, output: output, accumulate: index > 0, threads: threads,
-                                          factors: SeparableFactors(kernel, slice: term.slice))
+                                          factors: SeparableFactors(kernel, slice: term.slice),
+                                          streaming: streaming)
                     }
                 }
             }

@@ -10,16 +10,21 @@ public var directKernelInstructionSet: String { String(cString: convd_kernel_isa
 
 /// Stride-1 correlation of one plane into `output` (overwritten, or added to with `accumulate`).
 /// With `factors` (the kernel's rank-one form) the interior runs as a row pass and a column
-/// pass over bands that stay in cache; the edges always use the 2-D kernel.
+/// pass over bands that stay in cache; the edges always use the 2-D kernel. `streaming` says
+/// whether the interior's results may bypass the cache (`convd_correlate_streams`, which a
+/// caller writing several planes asks once for its whole output); nil asks it for this plane.
 /// - Precondition: `geometry` has stride 1.
 public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer<Float>,
                               geometry: WindowGeometry, border: BorderMode,
                               output: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int,
-                              factors: SeparableFactors? = nil) {
+                              factors: SeparableFactors? = nil, streaming: Bool? = nil) {
     let rows = geometry.rows, cols = geometry.columns
     precondition(rows.stride == 1 && cols.stride == 1, "the direct path needs stride 1")
     precondition(rows.dilation == cols.dilation, "the direct path needs one dilation for both axes")
     let interiorRows = rows.interior, interiorCols = cols.interior
+    let stream: Int32 = accumulate ? 0 : streaming.map { $0 ? 1 : 0 } ?? convd_correlate_streams(
+        output + interiorRows.lowerBound * cols.outputSize + interiorCols.lowerBound, cols.outputSize,
+        Int32(interiorRows.count), Int32(interiorCols.count), 0)
     let out = SharedPointer(output)
     let inputAddress = SharedReadPointer(input), kernelAddress = SharedReadPointer(kernel)
     parallelFor(rows.outputSize, threads: threads) { range in
@@ -34,12 +39,12 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
             let target = output + inner.lowerBound * cols.outputSize + interiorCols.lowerBound
             let separated = factors.map {
                 separablePasses(source: source, target: target, rows: inner.count, columns: interiorCols.count,
-                                factors: $0, geometry: geometry, accumulate: accumulate)
+                                factors: $0, geometry: geometry, accumulate: accumulate, stream: stream)
             } ?? false
             if !separated {
                 convd_correlate_rows(source, cols.inputSize, target, cols.outputSize, Int32(inner.count),
                                      Int32(interiorCols.count), kernel, Int32(rows.kernelSize),
-                                     Int32(cols.kernelSize), Int32(rows.dilation), accumulate ? 1 : 0)
+                                     Int32(cols.kernelSize), Int32(rows.dilation), accumulate ? 1 : 0, stream)
             }
             edges.run(rows: inner, columns: 0..<interiorCols.lowerBound)
             edges.run(rows: inner, columns: interiorCols.upperBound..<cols.outputSize)
@@ -56,12 +61,15 @@ public func correlate2DDirect(input: UnsafePointer<Float>, kernel: UnsafePointer
 /// gatherer's) may hold: 512 KiB, so 1 MiB per thread, inside JobMemory's overhead.
 private let bandScratchLimit = 1 << 17
 
+/// Columns in one AVX-512 vector: bands narrower than this are computed this wide.
+private let vectorColumns = 16
+
 /// The interior as a 1×kW pass into a band buffer and a kH×1 pass from it into `target`, band
 /// by band. Returns false, having done nothing, when a band of 8 rows with its window would not
 /// fit the buffer (a very wide image with a very tall kernel): the caller then runs the 2-D loop.
 private func separablePasses(source: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, rows: Int,
                              columns: Int, factors: SeparableFactors, geometry: WindowGeometry,
-                             accumulate: Bool) -> Bool {
+                             accumulate: Bool, stream: Int32) -> Bool {
     let r = geometry.rows, c = geometry.columns
     let span = r.dilation * (r.kernelSize - 1)
     // Each band's row pass also computes the `span` rows the next band needs again: below 8
@@ -79,10 +87,10 @@ private func separablePasses(source: UnsafePointer<Float>, target: UnsafeMutable
                     let n = min(band, rows - start)
                     convd_correlate_rows(source + start * c.inputSize, c.inputSize, middle, columns,
                                          Int32(n + span), Int32(columns), row.baseAddress!, 1,
-                                         Int32(c.kernelSize), Int32(c.dilation), 0)
+                                         Int32(c.kernelSize), Int32(c.dilation), 0, 0)
                     convd_correlate_rows(middle, columns, target + start * c.outputSize, c.outputSize,
                                          Int32(n), Int32(columns), column.baseAddress!, Int32(r.kernelSize), 1,
-                                         Int32(r.dilation), accumulate ? 1 : 0)
+                                         Int32(r.dilation), accumulate ? 1 : 0, stream)
                 }
             }
         }
@@ -103,6 +111,8 @@ private struct EdgeGatherer {
     /// The padded buffer, at most `bandScratchLimit` samples, reused band after band; a window
     /// too large for a band falls back to summing tap by tap.
     var scratch: [Float] = []
+    /// A widened band's results, before its first columns are kept.
+    var results: [Float] = []
 
     mutating func run(rows: Range<Int>, columns: Range<Int>) {
         guard !rows.isEmpty && !columns.isEmpty else { return }
@@ -128,10 +138,20 @@ private struct EdgeGatherer {
 
     private mutating func band(rows: Range<Int>, columns: Range<Int>, spanRows: Int, spanCols: Int) {
         let r = geometry.rows, c = geometry.columns
-        let height = rows.count + spanRows, width = columns.count + spanCols
+        // A band narrower than one vector (the 2-column side edges of a 5×5 kernel) would take
+        // the C loop's scalar tail, a multiply-add per tap and pixel: it is widened to a whole
+        // vector of samples instead, computed into `results`, and its first columns kept.
+        let widened = columns.count < vectorColumns
+            && (rows.count + spanRows) * (vectorColumns + spanCols) <= bandScratchLimit
+        let computed = widened ? vectorColumns : columns.count
+        let height = rows.count + spanRows, width = computed + spanCols
         if scratch.count < height * width { scratch = [Float](repeating: 0, count: height * width) }
+        if widened && results.count < rows.count * computed {
+            results = [Float](repeating: 0, count: rows.count * computed)
+        }
         let firstRow = rows.lowerBound - r.padBefore, firstCol = columns.lowerBound - c.padBefore
         let input = self.input, border = self.border
+        let target = output + rows.lowerBound * c.outputSize + columns.lowerBound
         scratch.withUnsafeMutableBufferPointer { buffer in
             let padded = buffer.baseAddress!
             for y in 0..<height {
@@ -141,13 +161,29 @@ private struct EdgeGatherer {
                     continue
                 }
                 let source = input + sourceRow * c.inputSize
-                for x in 0..<width {
+                // The columns inside the input are one copy; only those outside are resolved.
+                let inside = max(0, -firstCol)..<max(max(0, -firstCol), min(width, c.inputSize - firstCol))
+                line.advanced(by: inside.lowerBound).update(from: source + firstCol + inside.lowerBound,
+                                                            count: inside.count)
+                for x in 0..<width where !inside.contains(x) {
                     line[x] = border.resolve(firstCol + x, size: c.inputSize).map { source[$0] } ?? 0
                 }
             }
-            convd_correlate_rows(padded, width, output + rows.lowerBound * c.outputSize + columns.lowerBound,
-                                 c.outputSize, Int32(rows.count), Int32(columns.count), kernel,
-                                 Int32(r.kernelSize), Int32(c.kernelSize), Int32(r.dilation), accumulate ? 1 : 0)
+            guard widened else {
+                convd_correlate_rows(padded, width, target, c.outputSize, Int32(rows.count), Int32(columns.count),
+                                     kernel, Int32(r.kernelSize), Int32(c.kernelSize), Int32(r.dilation),
+                                     accumulate ? 1 : 0, 0)
+                return
+            }
+            results.withUnsafeMutableBufferPointer { out in
+                let sums = out.baseAddress!
+                convd_correlate_rows(padded, width, sums, computed, Int32(rows.count), Int32(computed), kernel,
+                                     Int32(r.kernelSize), Int32(c.kernelSize), Int32(r.dilation), 0, 0)
+                for y in 0..<rows.count {
+                    let row = target + y * c.outputSize, sum = sums + y * computed
+                    for x in 0..<columns.count { row[x] = accumulate ? row[x] + sum[x] : sum[x] }
+                }
+            }
         }
     }
 

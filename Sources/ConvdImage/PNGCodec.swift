@@ -65,7 +65,14 @@ public enum PNGCodec {
                              + "\(options.limits.maxPixels) pixels")
         }
         let channels = Int(info.channels), sampleBytes = Int(info.sample_bytes)
-        var samples = [UInt8](repeating: 0, count: pixels * channels * sampleBytes)
+        // Neither buffer is zero-filled: the decoder writes every sample (or fails, and both are
+        // dropped), and the conversion every float. The image, which outlives this call, is
+        // allocated before the samples, which do not: freeing them then leaves no hole in the
+        // heap below the image (Tensor.uninitialized keeps large blocks in the heap).
+        let colour = channels >= 3 ? 3 : 1
+        var image = Tensor.uninitialized(TensorShape(channels: colour, height: height, width: width))
+        let count = pixels * channels * sampleBytes
+        var samples = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { b in
             samples.withUnsafeMutableBytes { s in
@@ -74,11 +81,14 @@ public enum PNGCodec {
         }
         guard status == 0 else { throw ImageError(path: path, reason: reason(from: message)) }
         let maximum = Float(info.color_max)
-        return samples.withUnsafeBytes { raw in
-            sampleBytes == 1
-                ? planar(raw.bindMemory(to: UInt8.self), info: info, maximum: maximum, options: options)
-                : planar(raw.bindMemory(to: UInt16.self), info: info, maximum: maximum, options: options)
+        samples.withUnsafeBytes { raw in
+            if sampleBytes == 1 {
+                planar(raw.bindMemory(to: UInt8.self), info: info, maximum: maximum, options: options, into: &image)
+            } else {
+                planar(raw.bindMemory(to: UInt16.self), info: info, maximum: maximum, options: options, into: &image)
+            }
         }
+        return image
     }
 
     /// Encodes interleaved 8-bit samples (1 = gray, 3 = RGB per pixel) at zlib `level` 0...9.
@@ -135,9 +145,10 @@ public enum PNGCodec {
         return ours.contains(where: text.hasPrefix) ? text : "corrupt PNG (\(text))"
     }
 
-    /// Interleaved samples (gray, gray+alpha, RGB, RGBA) → planar float, alpha composited.
+    /// Interleaved samples (gray, gray+alpha, RGB, RGBA) → planar float, alpha composited, into
+    /// `out` (1 or 3 planes of the image's size, every sample overwritten).
     private static func planar<Sample: BinaryInteger>(_ s: UnsafeBufferPointer<Sample>, info: cpng_info,
-                                                      maximum: Float, options: DecodeOptions) -> Tensor {
+                                                      maximum: Float, options: DecodeOptions, into out: inout Tensor) {
         let pixels = Int(info.width) * Int(info.height)
         let inChannels = Int(info.channels)
         let colour = inChannels >= 3 ? 3 : 1
@@ -145,25 +156,30 @@ public enum PNGCodec {
         let unit = options.scale == .unit
         let divisor: Float = unit ? maximum : 1
         let background = options.background * (unit ? 1 : maximum)
-        var out = [Float](repeating: 0, count: pixels * colour)
-        out.withUnsafeMutableBufferPointer { o in
+        precondition(out.channels == colour && out.planeSize == pixels, "one plane per colour channel")
+        out.scalars.withUnsafeMutableBufferPointer { o in
             let o = o.baseAddress!
-            for c in 0..<colour {
-                let plane = o + c * pixels
-                if hasAlpha {
+            if hasAlpha {
+                for c in 0..<colour {
+                    let plane = o + c * pixels
                     for p in 0..<pixels {
                         let a = Float(s[p * inChannels + inChannels - 1]) / maximum
                         let v = Float(s[p * inChannels + c]) / divisor
                         plane[p] = v * a + background * (1 - a)
                     }
-                } else if inChannels == 1 {
-                    for p in 0..<pixels { plane[p] = Float(s[p]) / divisor }
-                } else {
-                    for p in 0..<pixels { plane[p] = Float(s[p * inChannels + c]) / divisor }
+                }
+            } else if inChannels == 1 {
+                for p in 0..<pixels { o[p] = Float(s[p]) / divisor }
+            } else {
+                // RGB in one pass over the interleaved samples.
+                let red = o, green = o + pixels, blue = o + 2 * pixels
+                for p in 0..<pixels {
+                    red[p] = Float(s[3 * p]) / divisor
+                    green[p] = Float(s[3 * p + 1]) / divisor
+                    blue[p] = Float(s[3 * p + 2]) / divisor
                 }
             }
         }
-        return Tensor(channels: colour, height: Int(info.height), width: Int(info.width), scalars: out)
     }
 }
 

@@ -110,6 +110,41 @@ struct CorrelationPropertyTests {
         }
     }
 
+    @Test("a multi-plane output is streamed as a whole, and each plane equals its cached computation bit for bit")
+    func streamedPlanes() {
+        var generator = SeededGenerator(seed: 6)
+        // Three 1,100 × 1,300 planes: 5.5 MiB each, 16.4 MiB together. Only the whole output is
+        // large enough to stream; the 5×5 Gaussian runs as separable passes.
+        let height = 1100, width = 1300
+        let input = randomTensor(channels: 3, height: height, width: width, using: &generator)
+        let gaussian = NamedKernel.gaussian(5, sigma: 1)
+        let conv = Convolution(kernels: [gaussian], padding: .same, border: .reflect)
+        var output = conv.apply(input)
+        conv.apply(input, into: &output)  // now resident: streamed
+        output.scalars.withUnsafeBufferPointer { out in
+            #expect(convd_correlate_streams(out.baseAddress!, width, Int32(3 * height), Int32(width), 0) == 1)
+            #expect(convd_correlate_streams(out.baseAddress!, width, Int32(height), Int32(width), 0) == 0)
+        }
+        let geometry = WindowGeometry(height: height, width: width, kernelHeight: 5, kernelWidth: 5, padding: .same)
+        for channel in 0..<3 {
+            var cached = [Float](repeating: .nan, count: height * width)
+            input.scalars.withUnsafeBufferPointer { x in
+                gaussian.weights.withUnsafeBufferPointer { k in
+                    cached.withUnsafeMutableBufferPointer { out in
+                        correlate2DDirect(input: x.baseAddress! + channel * height * width, kernel: k.baseAddress!,
+                                          geometry: geometry, border: .reflect, output: out.baseAddress!,
+                                          accumulate: false, threads: 2,
+                                          factors: SeparableFactors(gaussian, slice: 0), streaming: false)
+                    }
+                }
+            }
+            let plane = Array(output.scalars[(channel * height * width)..<((channel + 1) * height * width)])
+            #expect(plane.map(\.bitPattern) == cached.map(\.bitPattern), "plane \(channel)")
+        }
+        let reference = conv.apply(input, path: .reference)
+        #expect(maxAbsDifference(reference.scalars, output.scalars) <= pathTolerance)
+    }
+
     @Test("the direct path's four-row blocks, column tails and summed channels equal the reference")
     func directBlocksAndTails() {
         var generator = SeededGenerator(seed: 7)

@@ -174,6 +174,34 @@ struct OperatorTests {
         #expect(ChannelOps.magnitude(Tensor(planes: [[[3]], [[4]]]), threads: 2).scalars == [5])
     }
 
+    @Test("gray, magnitude and 1×1 convolution equal their step-by-step sums from 0, bit for bit")
+    func channelOpsDefinition() {
+        var generator = SeededGenerator(seed: 12)
+        // 2,049 × 3 pixels: a whole block and a tail; −0 and a negative zero product among them.
+        for channels in [1, 2, 3, 5] {
+            var input = randomTensor(channels: channels, height: 3, width: 2049, using: &generator)
+            for c in 0..<channels { input.scalars[c * input.planeSize + 7] = -0.0 }
+            let weights = (0..<channels).map { _ in Float.random(in: -2...2, using: &generator) }
+            var sum = [Float](repeating: 0, count: input.planeSize)
+            var squares = [Float](repeating: 0, count: input.planeSize)
+            for i in 0..<input.planeSize {
+                var s: Float = 0, q: Float = 0
+                for c in 0..<channels {
+                    let x = input.scalars[c * input.planeSize + i]
+                    s = s + weights[c] * x
+                    q = q + x * x
+                }
+                sum[i] = s
+                squares[i] = q.squareRoot()
+            }
+            #expect(ChannelOps.conv1x1(input, weights: weights).scalars.map(\.bitPattern) == sum.map(\.bitPattern),
+                    "\(channels) channels")
+            #expect(ChannelOps.magnitude(input).scalars.map(\.bitPattern) == squares.map(\.bitPattern),
+                    "\(channels) channels")
+            #expect(ChannelOps.conv1x1(input, weights: weights).scalars[7].bitPattern == Float(0).bitPattern)
+        }
+    }
+
     @Test("named kernels: the matrices of conv-semantics.md §4; gaussian is symmetric and sums to 1")
     func namedKernels() {
         #expect(NamedKernel.sobelX.kernel.rows() == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])

@@ -13,13 +13,15 @@
 /// Stride-1 correlation of one plane over a region where every tap is inside the input:
 ///   out[y*out_stride + x] (+)= sum_{a<kh, b<kw} in[(y + a*dilation)*in_stride + x + b*dilation] * kernel[a*kw + b]
 /// for 0 <= y < rows, 0 <= x < cols. With accumulate = 0 `out` is overwritten, else added to.
+/// With `stream` (see convd_correlate_streams; ignored when accumulating) the results may go
+/// to memory with non-temporal stores instead of through the cache.
 void convd_correlate_rows(const float *in, ptrdiff_t in_stride, float *out, ptrdiff_t out_stride,
                           int rows, int cols, const float *kernel, int kh, int kw, int dilation,
-                          int accumulate);
+                          int accumulate, int stream);
 
-/// Whether convd_correlate_rows writes this region with non-temporal stores: an overwritten
-/// region of at least 16 MiB whose first and last pages are already in memory (an output in
-/// use; a fresh one's pages come into the cache when the kernel zeroes them anyway).
+/// Whether an output region is worth streaming: overwritten, at least 16 MiB (more than the
+/// next step could find in the cache), and its first and last pages already in memory (an
+/// output in use; a fresh one's pages come into the cache when the kernel zeroes them anyway).
 int convd_correlate_streams(const float *out, ptrdiff_t out_stride, int rows, int cols, int accumulate);
 
 /// dst[i] = 0 + w[0]·src[i] + w[1]·src[plane + i] + ... for 0 <= i < count, over `channels`
