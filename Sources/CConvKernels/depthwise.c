@@ -124,6 +124,38 @@ CLONES void convd_pool_plane(const float *restrict in, int height, int width, in
     }
 }
 
+// Four outputs of one blocked row, columns ox .. ox+3, every tap inside the input (top-left
+// input pixel iy0, ix0 of the first): four independent accumulator chains, where one output at
+// a time waits on each multiply-add of the last, and each tap's weights loaded once for the
+// four. The sums run in the same order as the one-output loop: the same results.
+static inline __attribute__((always_inline)) void depthwise_blocked_four(
+    const float *restrict ib, int width, const float *restrict kb, const float *restrict bias16, int kernel_h,
+    int kernel_w, int stride_x, int dilation_y, int dilation_x, int iy0, int ix0, float *restrict o, int relu,
+    int clamp, float high) {
+    float acc[4][16];
+    for (int p = 0; p < 4; p++) {
+        for (int l = 0; l < 16; l++) acc[p][l] = bias16[l];
+    }
+    for (int a = 0; a < kernel_h; a++) {
+        const float *restrict line = ib + (ptrdiff_t)(iy0 + a * dilation_y) * width * 16;
+        for (int t = 0; t < kernel_w; t++) {
+            const float *restrict w = kb + (a * kernel_w + t) * 16;
+            const float *restrict px = line + (ptrdiff_t)(ix0 + t * dilation_x) * 16;
+            for (int p = 0; p < 4; p++) {
+                for (int l = 0; l < 16; l++) acc[p][l] += w[l] * px[(ptrdiff_t)p * stride_x * 16 + l];
+            }
+        }
+    }
+    for (int p = 0; p < 4; p++) {
+        for (int l = 0; l < 16; l++) {
+            float v = acc[p][l];
+            if (relu && v < 0) v = 0;
+            if (clamp && !(v <= high)) v = high;
+            o[p * 16 + l] = v;
+        }
+    }
+}
+
 CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block_stride, int height, int width,
                                     const float *restrict k, const float *restrict bias, int kernel_h, int kernel_w,
                                     int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
@@ -135,7 +167,35 @@ CLONES void convd_depthwise_blocked(const float *restrict in, ptrdiff_t in_block
         const float *restrict kb = k + (ptrdiff_t)b * taps * 16;
         float *restrict ob = out + b * out_block_stride;
         for (int oy = 0; oy < out_h; oy++) {
+            // The columns whose taps all lie inside the input, on a row whose taps do too, go
+            // four at a time; the rest (the edges) one at a time, taps outside skipped.
+            const int iy0 = oy * stride_y - pad_top;
+            int lo = 0, hi = 0;
+            if (iy0 >= 0 && iy0 + (kernel_h - 1) * dilation_y < height) {
+                lo = pad_left > 0 ? (pad_left + stride_x - 1) / stride_x : 0;
+                const int last = width - 1 - (kernel_w - 1) * dilation_x + pad_left;
+                hi = last >= 0 ? last / stride_x + 1 : 0;
+                if (hi > out_w) hi = out_w;
+                if (hi < lo) hi = lo;
+            }
+            // 3×3 (MobileNets, EfficientNets) with the window as constants: the taps unrolled.
+            const int three = kernel_h == 3 && kernel_w == 3;
+            for (int ox = lo; ox + 4 <= hi; ox += 4) {
+                float *restrict o = ob + ((ptrdiff_t)oy * out_w + ox) * 16;
+                if (three) {
+                    depthwise_blocked_four(ib, width, kb, bias + b * 16, 3, 3, stride_x, dilation_y, dilation_x, iy0,
+                                           ox * stride_x - pad_left, o, relu, clamp, high);
+                } else {
+                    depthwise_blocked_four(ib, width, kb, bias + b * 16, kernel_h, kernel_w, stride_x, dilation_y,
+                                           dilation_x, iy0, ox * stride_x - pad_left, o, relu, clamp, high);
+                }
+            }
+            const int four_end = lo + (hi - lo) / 4 * 4;
             for (int ox = 0; ox < out_w; ox++) {
+                if (ox == lo && four_end > lo) {
+                    ox = four_end - 1;
+                    continue;
+                }
                 float acc[16];
                 for (int l = 0; l < 16; l++) acc[l] = bias[b * 16 + l];
                 for (int a = 0; a < kernel_h; a++) {

@@ -6,6 +6,17 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     useSingleThreadedGEMM()
+    if m == 1 {
+        // One row (a classifier's last layer at batch 1): a matrix-vector product. OpenBLAS's
+        // sgemm would first copy all of B, the layer's whole weight matrix, into its packing.
+        let x = Int32(transposeA ? lda : 1)
+        if transposeB {  // B is N×K
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, x, beta, c, 1)
+        } else {  // B is K×N
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, x, beta, c, 1)
+        }
+        return
+    }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -52,7 +52,8 @@ struct ModelBuilder {
     }
 
     mutating func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "",
-                       domain: String = "", ints: [String: [Int64]] = [:], floats: [String: Float] = [:]) {
+                       domain: String = "", ints: [String: [Int64]] = [:], int: [String: Int64] = [:],
+                       floats: [String: Float] = [:]) {
         var n = Onnx_NodeProto()
         n.opType = op
         n.input = inputs
@@ -64,6 +65,13 @@ struct ModelBuilder {
             a.name = key
             a.type = .ints
             a.ints = value
+            n.attribute.append(a)
+        }
+        for (key, value) in int.sorted(by: { $0.key < $1.key }) {
+            var a = Onnx_AttributeProto()
+            a.name = key
+            a.type = .int
+            a.i = value
             n.attribute.append(a)
         }
         for (key, value) in floats.sorted(by: { $0.key < $1.key }) {
