@@ -1,5 +1,7 @@
 // InferencePlan+Run: running a plan over a batch, image by image, the batch's images split
 // into one run per thread, each run with its own workspace. Weights are read-only and shared.
+// A batch smaller than the threads (one image, as the daemon classifies) gives each run's
+// convolutions the threads left over, their output rows split between them.
 import CConvKernels
 import ConvdCore
 
@@ -28,7 +30,7 @@ extension InferencePlan {
     func infer(_ input: BatchTensor, threads: Int, workspaces: inout [PlanWorkspace]) -> BatchTensor {
         precondition(input.channels == self.input.channels && input.height == self.input.height
             && input.width == self.input.width, "input does not match the plan")
-        let n = input.batch, runs = max(1, min(threads, n))
+        let n = input.batch, runs = max(1, min(threads, n)), perRun = max(1, threads / runs)
         while workspaces.count < runs { workspaces.append(PlanWorkspace(sizes: bufferSizes)) }
         var output = BatchTensor(channels: outputCount, batch: n, height: 1, width: 1)
         let spaces = workspaces
@@ -40,7 +42,7 @@ extension InferencePlan {
                     for r in range {
                         for sample in (n * r / runs)..<(n * (r + 1) / runs) {
                             self.run(x.pointer, batch: n, sample: sample, workspace: spaces[r],
-                                     logits: y.pointer + sample, stride: n)
+                                     logits: y.pointer + sample, stride: n, threads: perRun)
                         }
                     }
                 }
@@ -49,10 +51,10 @@ extension InferencePlan {
         return output
     }
 
-    /// Image `sample` of the C×N×H×W batch at `x` through every step; logit k goes to
-    /// `logits[k * stride]`.
+    /// Image `sample` of the C×N×H×W batch at `x` through every step, its convolutions on up to
+    /// `threads` threads; logit k goes to `logits[k * stride]`.
     func run(_ x: UnsafePointer<Float>, batch: Int, sample: Int, workspace: PlanWorkspace,
-             logits: UnsafeMutablePointer<Float>, stride: Int) {
+             logits: UnsafeMutablePointer<Float>, stride: Int, threads: Int = 1) {
         let b = workspace.buffers
         let plane = input.height * input.width, first = x + sample * plane, planeStride = batch * plane
         switch inputValue {
@@ -64,15 +66,15 @@ extension InferencePlan {
         case .flat, .vector:
             preconditionFailure("a plan's input is planar or a map")
         }
-        for step in steps { execute(step, b) }
+        for step in steps { execute(step, b, threads: threads) }
         let out = b[outputBuffer]
         for k in 0..<outputCount { logits[k * stride] = out[k] }
     }
 
-    private func execute(_ step: PlanStep, _ b: [UnsafeMutablePointer<Float>]) {
+    private func execute(_ step: PlanStep, _ b: [UnsafeMutablePointer<Float>], threads: Int) {
         switch step {
         case let .conv(conv):
-            convolve(conv, b)
+            convolve(conv, b, threads: threads)
         case let .dense(dense):
             dense.weights.withUnsafeBufferPointer { w in
                 dense.bias.withUnsafeBufferPointer { bias in
@@ -126,15 +128,28 @@ extension InferencePlan {
         }
     }
 
-    private func convolve(_ step: ConvStep, _ b: [UnsafeMutablePointer<Float>]) {
-        let input: BlockedInput
+    /// Multiply-adds below which a convolution of one image stays on one thread.
+    static let parallelWork = 1 << 17
+
+    private func convolve(_ step: ConvStep, _ b: [UnsafeMutablePointer<Float>], threads: Int) {
+        let source: (buffer: Int, planar: (SampleShape, Int)?, map: BlockedMap?)
         switch step.input {
-        case let .planar(buffer, shape, border): input = .planar(UnsafePointer(b[buffer]), shape, border: border)
-        case let .map(buffer, m): input = .map(UnsafePointer(b[buffer]), m)
+        case let .planar(buffer, shape, border): source = (buffer, (shape, border), nil)
+        case let .map(buffer, m): source = (buffer, nil, m)
         case .flat, .vector: preconditionFailure("a convolution reads a planar image or a map")
         }
-        blockedConvolve(input, channels: step.channels, kernel: step.kernel, stride: step.stride,
-                        dilation: step.dilation, step.packed, relu: step.relu, output: b[step.output], step.map,
-                        rows: 0..<step.map.height)
+        let height = step.map.height
+        let work = height * step.map.width * step.map.channels * step.channels * step.kernel * step.kernel
+        let parts = work >= Self.parallelWork ? min(threads, height) : 1
+        let input = SharedReadPointer(UnsafePointer(b[source.buffer])), output = SharedPointer(b[step.output])
+        parallelFor(parts, threads: parts) { range in
+            let x: BlockedInput = source.planar.map { .planar(input.pointer, $0.0, border: $0.1) }
+                ?? .map(input.pointer, source.map!)
+            for part in range {
+                blockedConvolve(x, channels: step.channels, kernel: step.kernel, stride: step.stride,
+                                dilation: step.dilation, step.packed, relu: step.relu, output: output.pointer,
+                                step.map, rows: (height * part / parts)..<(height * (part + 1) / parts))
+            }
+        }
     }
 }
