@@ -29,6 +29,15 @@ struct InferencePlanTests {
             .tanh, .globalAvgpool, .dropout(rate: 0.3), .dense(units: 9), .relu,
             .batchnorm(momentum: 0.9, epsilon: 1e-5), .dense(units: 4),
         ]),
+        // At most 8 filters on the image planes: two pixels a vector. Three channels, dilation 2,
+        // rows of 27 (tiles of 14 and 13: an odd pixel), then rows of 5; 7 and 8 filters.
+        (SampleShape(channels: 3, height: 13, width: 27), [
+            .conv2d(filters: 7, size: 3, stride: 1, padding: 2, dilation: 2, bias: true), .relu,
+            .maxpool(size: 2, stride: 2), .dense(units: 5),
+        ]),
+        (SampleShape(channels: 1, height: 11, width: 5), [
+            .conv2d(filters: 8, size: 3, stride: 1, padding: 1, dilation: 1, bias: true), .dense(units: 3),
+        ]),
         // A pooling layer first, a wide row (several tiles), a dense stack with folded normalisation.
         (SampleShape(channels: 1, height: 9, width: 70), [
             .maxpool(size: 2, stride: 1), .conv2d(filters: 16, size: 3, stride: 1, padding: 1, dilation: 1, bias: true),
