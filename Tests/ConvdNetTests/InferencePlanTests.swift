@@ -59,6 +59,9 @@ struct InferencePlanTests {
                 parameter.value = parameter.value.map { _ in generator.nextUnit() - 0.3 }
             }
             #expect(network.currentPlan() != nil, "case \(index) has a plan")
+            // Every case ends in dense layers (with ReLU, batch normalisation folded to an affine
+            // step): runs of 4 images or more take them a chunk at a time (batches 5 and 17).
+            #expect(network.currentPlan()?.denseTail != nil, "case \(index) has a dense tail")
             for batch in [1, 2, 5, 17] {
                 let data = (0..<(batch * shape.channels * shape.height * shape.width)).map { _ in generator.nextUnit() * 2 - 1 }
                 let input = BatchTensor(channels: shape.channels, batch: batch, height: shape.height,

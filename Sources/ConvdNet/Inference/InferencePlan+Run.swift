@@ -40,7 +40,14 @@ extension InferencePlan {
                 let x = SharedReadPointer(xBase), y = SharedPointer(yBase)
                 parallelFor(runs, threads: runs) { range in
                     for r in range {
-                        for sample in (n * r / runs)..<(n * (r + 1) / runs) {
+                        let samples = (n * r / runs)..<(n * (r + 1) / runs)
+                        // Several images to a run: the dense tail for a chunk of them at once.
+                        if let tail = self.denseTail, samples.count >= 4 {
+                            self.runWithDenseTail(x.pointer, batch: n, samples: samples, tail: tail,
+                                                  workspace: spaces[r], logits: y.pointer, stride: n)
+                            continue
+                        }
+                        for sample in samples {
                             self.run(x.pointer, batch: n, sample: sample, workspace: spaces[r],
                                      logits: y.pointer + sample, stride: n, threads: perRun)
                         }
@@ -55,6 +62,14 @@ extension InferencePlan {
     /// `threads` threads; logit k goes to `logits[k * stride]`.
     func run(_ x: UnsafePointer<Float>, batch: Int, sample: Int, workspace: PlanWorkspace,
              logits: UnsafeMutablePointer<Float>, stride: Int, threads: Int = 1) {
+        runSteps(x, batch: batch, sample: sample, workspace: workspace, upTo: steps.count, threads: threads)
+        let out = workspace.buffers[outputBuffer]
+        for k in 0..<outputCount { logits[k * stride] = out[k] }
+    }
+
+    /// Image `sample` staged and through the steps before `upTo`.
+    func runSteps(_ x: UnsafePointer<Float>, batch: Int, sample: Int, workspace: PlanWorkspace, upTo: Int,
+                  threads: Int = 1) {
         let b = workspace.buffers
         let plane = input.height * input.width, first = x + sample * plane, planeStride = batch * plane
         switch inputValue {
@@ -66,9 +81,7 @@ extension InferencePlan {
         case .flat, .vector:
             preconditionFailure("a plan's input is planar or a map")
         }
-        for step in steps { execute(step, b, threads: threads) }
-        let out = b[outputBuffer]
-        for k in 0..<outputCount { logits[k * stride] = out[k] }
+        for step in steps[..<upTo] { execute(step, b, threads: threads) }
     }
 
     private func execute(_ step: PlanStep, _ b: [UnsafeMutablePointer<Float>], threads: Int) {

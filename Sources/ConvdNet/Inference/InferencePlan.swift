@@ -92,6 +92,8 @@ final class InferencePlan: @unchecked Sendable {
     let outputBuffer: Int
     /// Logits per image.
     let outputCount: Int
+    /// Where the trailing fully connected layers start, run for chunks of images (DenseTail).
+    let denseTail: Int?
 
     /// The plan for `network`, or nil when its layer order is not covered (graphs run layer by layer).
     init?(network: Network) {
@@ -104,6 +106,7 @@ final class InferencePlan: @unchecked Sendable {
         bufferSizes = builder.sizes
         outputBuffer = built.output
         outputCount = built.count
+        denseTail = Self.denseTailStart(steps, outputBuffer: outputBuffer)
     }
 }
 
