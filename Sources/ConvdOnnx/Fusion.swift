@@ -1,14 +1,16 @@
 // Fusion: rewrites before the graph is compiled, each only where the tensor in between has a
 // single user and is not a graph output (OpenCV 5's rule): a BatchNormalization after a Conv
-// becomes the Conv's weights and bias; a Relu or a constant Clip (ReLU6) after a Conv or Gemm
-// becomes the node's `convd.clip` attribute, applied as its output is stored.
+// becomes the Conv's weights and bias; a Relu or a constant Clip (ReLU6) after a Conv, a Gemm
+// or a float Add (a residual block's sum) becomes the node's `convd.clip` attribute, applied
+// as its output is stored.
 
 enum Fusion {
     /// The attribute that carries a fused clamp: [low, high].
     static let clipAttribute = "convd.clip"
 
     /// `nodes` with the fusions applied; new weights are added to `constants`.
-    static func apply(_ nodes: [OnnxNode], constants: inout [String: OnnxTensor], graphOutputs: Set<String>) -> [OnnxNode] {
+    static func apply(_ nodes: [OnnxNode], constants: inout [String: OnnxTensor], graphOutputs: Set<String>,
+                      isFloat: (String) -> Bool) -> [OnnxNode] {
         var nodes = nodes
         // Constant nodes' values, for bounds given that way (the legacy exporter's ReLU6).
         var known = constants
@@ -30,7 +32,8 @@ enum Fusion {
                 nodes[p] = folded
                 removed.insert(i)
                 producer[node.outputs[0]] = p
-            } else if ["Conv", "Gemm"].contains(nodes[p].opType), let bounds = clamp(node, constants: known) {
+            } else if ["Conv", "Gemm"].contains(nodes[p].opType) || (nodes[p].opType == "Add" && isFloat(x)),
+                      let bounds = clamp(node, constants: known) {
                 nodes[p].attributes[clipAttribute] = .floats(bounds)
                 nodes[p].outputs = node.outputs
                 removed.insert(i)

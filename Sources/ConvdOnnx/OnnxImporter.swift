@@ -83,7 +83,9 @@ public enum OnnxImporter {
         let first = pass.initial, runtimeInputs = pass.inputs, nodeCount = pass.nodeCount
         if report.isEmpty {
             var known = compiler.values
-            let fused = Fusion.apply(compiler.remaining, constants: &known, graphOutputs: Set(doc.outputs.map(\.name)))
+            let values = compiler
+            let fused = Fusion.apply(compiler.remaining, constants: &known, graphOutputs: Set(doc.outputs.map(\.name)),
+                                     isFloat: { values.info($0)?.type == .float })
             var second = first
             for (name, value) in known where first.values[name] == nil { second.constant(name, value) }
             for node in fused { second.add(node, report: &report) }

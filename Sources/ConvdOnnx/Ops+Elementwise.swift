@@ -137,6 +137,9 @@ extension Operators {
                 throw .shape("shapes \(x.shape.shapeText) and \(y.shape.shapeText) do not broadcast")
             }
             let type = x.type == .bool ? ElementType.int64 : x.type
+            // A Relu or Clip fused into a float Add (Fusion), applied to its result.
+            let fused = try fusedActivation(b)
+            guard fused == .none || type == .float else { throw .type("a fused activation on \(type) values") }
             // Same-shape float arithmetic works on either layout (both blocked alike: the
             // residual Add of a chain of blocked convolutions); anything else is NCHW.
             let kernel = Kernel(takesBlocked: fast != nil) { inputs, _ in
@@ -153,10 +156,13 @@ extension Operators {
                             result.withUnsafeMutableBufferPointer { fast.apply(ap, cp, $0) }
                         }
                     }
+                    fused.apply(&result)
                     return [a.blocked ? OnnxTensor(blockedShape: out, floats: result) : OnnxTensor(shape: out, floats: result)]
                 }
                 if type == .float {
-                    return [OnnxTensor(shape: out, floats: Broadcast.map(a.floats, a.shape, c.floats, c.shape, out: out, f))]
+                    var result = Broadcast.map(a.floats, a.shape, c.floats, c.shape, out: out, f)
+                    fused.apply(&result)
+                    return [OnnxTensor(shape: out, floats: result)]
                 }
                 return [OnnxTensor(shape: out, ints: Broadcast.map(a.ints, a.shape, c.ints, c.shape, out: out, g))]
             }

@@ -43,6 +43,42 @@ struct ImportTests {
         #expect(a.floats.contains { $0 > 0 } && a.floats.contains { $0 == 0 })
     }
 
+    @Test("a Relu after a float residual Add folds into the Add with the same numbers; an integer Add's Relu is not folded")
+    func addReluFusion() throws {
+        let dir = TemporaryDirectory()
+        func residual(extraOutput: Bool) -> ModelBuilder {
+            var m = ModelBuilder()
+            m.input("x", [1, 2, 4, 4])
+            m.weight("w", [2, 2, 3, 3], (0..<36).map { Float($0 % 5) * 0.2 - 0.45 })
+            m.node("Conv", ["x", "w"], ["c"], ints: ["pads": [1, 1, 1, 1]])
+            m.node("Add", ["c", "x"], ["s"])
+            m.node("Relu", ["s"], ["y"])
+            m.output("y")
+            if extraOutput { m.output("s") }
+            return m
+        }
+        let fused = try OnnxImporter.load(residual(extraOutput: false).save(in: dir, as: "fused.onnx"))
+        let plain = try OnnxImporter.load(residual(extraOutput: true).save(in: dir, as: "plain.onnx"))
+        #expect(fused.rows.map(\.op) == ["Conv", "Add"])
+        #expect(fused.rows[1].fused == "relu")
+        #expect(plain.rows.map(\.op) == ["Conv", "Add", "Relu"])
+        for threads in [1, 2] {
+            let a = fused.run([Self.input], threads: threads)[0], b = plain.run([Self.input], threads: threads)[0]
+            #expect(a.floats.map(\.bitPattern) == b.floats.map(\.bitPattern))
+            #expect(a.floats.contains { $0 > 0 } && a.floats.contains { $0 == 0 })
+        }
+        var ints = ModelBuilder()
+        ints.input("x", [1, 4])
+        ints.node("Cast", ["x"], ["i"], int: ["to": 7])
+        ints.node("Add", ["i", "i"], ["s"])
+        ints.node("Relu", ["s"], ["y"])
+        ints.output("y")
+        // Not fused: the report names the Relu itself, which takes floats only.
+        let path = try ints.save(in: dir, as: "ints.onnx")
+        let error = #expect(throws: OnnxError.self) { try OnnxImporter.load(path) }
+        #expect("\(error!)".contains("Relu \"y\": input 1 is int64, not float"), "\(error!)")
+    }
+
     @Test("every unsupported operator is listed once, with counts and node names, before anything runs")
     func unsupportedReport() throws {
         var m = ModelBuilder(opset: 20, producer: "pytorch")
