@@ -60,27 +60,17 @@ struct ModelBuilder {
         n.output = outputs
         n.name = name
         n.domain = domain
-        for (key, value) in ints.sorted(by: { $0.key < $1.key }) {
-            var a = Onnx_AttributeProto()
-            a.name = key
-            a.type = .ints
-            a.ints = value
-            n.attribute.append(a)
+        func attributes<Value>(_ values: [String: Value], _ set: (inout Onnx_AttributeProto, Value) -> Void) {
+            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                var a = Onnx_AttributeProto()
+                a.name = key
+                set(&a, value)
+                n.attribute.append(a)
+            }
         }
-        for (key, value) in int.sorted(by: { $0.key < $1.key }) {
-            var a = Onnx_AttributeProto()
-            a.name = key
-            a.type = .int
-            a.i = value
-            n.attribute.append(a)
-        }
-        for (key, value) in floats.sorted(by: { $0.key < $1.key }) {
-            var a = Onnx_AttributeProto()
-            a.name = key
-            a.type = .float
-            a.f = value
-            n.attribute.append(a)
-        }
+        attributes(ints) { $0.type = .ints; $0.ints = $1 }
+        attributes(int) { $0.type = .int; $0.i = $1 }
+        attributes(floats) { $0.type = .float; $0.f = $1 }
         proto.graph.node.append(n)
     }
 
