@@ -12,9 +12,14 @@ enum FusedActivation: Equatable, Sendable {
     case none
     case clip(Float, Float)
 
+    /// Values below `low` become `low`, above `high` `high`; NaN and −0 (for a ReLU) pass
+    /// unchanged, as the Relu and Clip operators leave them.
     func apply(_ values: inout [Float]) {
         guard case let .clip(low, high) = self else { return }
-        for i in values.indices { values[i] = min(max(values[i], low), high) }
+        for i in values.indices {
+            let v = values[i]
+            values[i] = v < low ? low : v > high ? high : v
+        }
     }
 }
 
