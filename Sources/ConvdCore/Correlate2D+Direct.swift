@@ -162,7 +162,8 @@ private struct EdgeGatherer {
                 }
                 let source = input + sourceRow * c.inputSize
                 // The columns inside the input are one copy; only those outside are resolved.
-                let inside = max(0, -firstCol)..<max(max(0, -firstCol), min(width, c.inputSize - firstCol))
+                let insideFrom = max(0, -firstCol)
+                let inside = insideFrom..<max(insideFrom, min(width, c.inputSize - firstCol))
                 line.advanced(by: inside.lowerBound).update(from: source + firstCol + inside.lowerBound,
                                                             count: inside.count)
                 for x in 0..<width where !inside.contains(x) {

@@ -149,14 +149,12 @@ public enum PNGCodec {
     /// `out` (1 or 3 planes of the image's size, every sample overwritten).
     private static func planar<Sample: BinaryInteger>(_ s: UnsafeBufferPointer<Sample>, info: cpng_info,
                                                       maximum: Float, options: DecodeOptions, into out: inout Tensor) {
-        let pixels = Int(info.width) * Int(info.height)
+        let pixels = out.planeSize, colour = out.channels
         let inChannels = Int(info.channels)
-        let colour = inChannels >= 3 ? 3 : 1
         let hasAlpha = inChannels == 2 || inChannels == 4
         let unit = options.scale == .unit
         let divisor: Float = unit ? maximum : 1
         let background = options.background * (unit ? 1 : maximum)
-        precondition(out.channels == colour && out.planeSize == pixels, "one plane per colour channel")
         out.scalars.withUnsafeMutableBufferPointer { o in
             let o = o.baseAddress!
             if hasAlpha {

@@ -3,8 +3,9 @@
 import CConvKernels
 
 /// Where a blocked convolution reads: planes inside a zero border, or a blocked map; the
-/// pointer is the buffer's start (border included).
-enum BlockedInput {
+/// pointer is the buffer's start (border included). It may cross into `parallelFor` chunks,
+/// which only read through it (as `SharedReadPointer`).
+enum BlockedInput: @unchecked Sendable {
     case planar(UnsafePointer<Float>, SampleShape, border: Int)
     case map(UnsafePointer<Float>, BlockedMap)
 }

@@ -145,21 +145,19 @@ extension InferencePlan {
     static let parallelWork = 1 << 17
 
     private func convolve(_ step: ConvStep, _ b: [UnsafeMutablePointer<Float>], threads: Int) {
-        let source: (buffer: Int, planar: (SampleShape, Int)?, map: BlockedMap?)
+        let input: BlockedInput
         switch step.input {
-        case let .planar(buffer, shape, border): source = (buffer, (shape, border), nil)
-        case let .map(buffer, m): source = (buffer, nil, m)
+        case let .planar(buffer, shape, border): input = .planar(UnsafePointer(b[buffer]), shape, border: border)
+        case let .map(buffer, m): input = .map(UnsafePointer(b[buffer]), m)
         case .flat, .vector: preconditionFailure("a convolution reads a planar image or a map")
         }
         let height = step.map.height
         let work = height * step.map.width * step.map.channels * step.channels * step.kernel * step.kernel
         let parts = work >= Self.parallelWork ? min(threads, height) : 1
-        let input = SharedReadPointer(UnsafePointer(b[source.buffer])), output = SharedPointer(b[step.output])
+        let output = SharedPointer(b[step.output])
         parallelFor(parts, threads: parts) { range in
-            let x: BlockedInput = source.planar.map { .planar(input.pointer, $0.0, border: $0.1) }
-                ?? .map(input.pointer, source.map!)
             for part in range {
-                blockedConvolve(x, channels: step.channels, kernel: step.kernel, stride: step.stride,
+                blockedConvolve(input, channels: step.channels, kernel: step.kernel, stride: step.stride,
                                 dilation: step.dilation, step.packed, relu: step.relu, output: output.pointer,
                                 step.map, rows: (height * part / parts)..<(height * (part + 1) / parts))
             }
